@@ -1,0 +1,42 @@
+# Shared by scripts/demo.sh and scripts/test.sh: install missing Debian
+# packages, configure and build. Source it; do not run it.
+set -euo pipefail
+
+NASBENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# ensure_packages PKG...: apt-get install only what dpkg does not already have.
+ensure_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "need root (or sudo) to install: ${missing[*]}"
+    sudo="sudo"
+  fi
+  $sudo apt-get update -q >&2 || die "apt-get update failed; cannot install: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 \
+    || die "apt-get install failed for: ${missing[*]} (see the messages above)"
+}
+
+# Packages the library, the CLI and the examples need.
+CORE_PACKAGES=(cmake make g++ nlohmann-json3-dev libcli11-dev ccache)
+# Packages the test suite needs on top: Catch2, LibTorch, and Python with torch
+# and numpy to write fixtures with the real torch.save and pickle.
+TEST_PACKAGES=(catch2 libtorch-dev python3 python3-torch python3-numpy)
+
+# configure BUILD_DIR CMAKE_ARGS...: configure once; later runs only rebuild.
+configure() {
+  local dir="$1"; shift
+  if [ ! -f "$dir/CMakeCache.txt" ]; then
+    say "configuring $dir"
+    cmake -S "$NASBENCH_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >&2
+  fi
+}
