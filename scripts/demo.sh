@@ -13,5 +13,5 @@ run() { printf '\n$ nasbench %s\n' "$*"; "$NB" "$@"; }
 run arch 0
 run arch '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|'
 run arch --json 9 123
-printf '\n$ nasbench list | head -n 3\n'; "$NB" list | head -n 3
+printf '\n$ nasbench list | sed -n 1,3p\n'; "$NB" list | sed -n 1,3p
 printf '\n$ examples/cells\n'; "$BUILD/examples/example_cells"
