@@ -26,8 +26,11 @@ ensure_packages() {
     || die "apt-get install failed for: ${missing[*]} (see the messages above)"
 }
 
-# Packages the library, the CLI and the examples need.
-CORE_PACKAGES=(cmake make g++ nlohmann-json3-dev libcli11-dev ccache)
+# Packages the library, the CLI, the examples and the demo need. zipcmp,
+# zipmerge and ziptool only because Debian's libzip CMake config insists on
+# finding them; python3-numpy writes the demo's synthetic benchmark.
+CORE_PACKAGES=(cmake make g++ nlohmann-json3-dev libcli11-dev libbz2-dev libzip-dev zipcmp zipmerge ziptool
+  python3 python3-numpy ccache)
 # Packages the test suite needs on top: Catch2, LibTorch, and Python with torch
 # and numpy to write fixtures with the real torch.save and pickle.
 TEST_PACKAGES=(catch2 libtorch-dev python3 python3-torch python3-numpy)

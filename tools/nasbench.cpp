@@ -1,9 +1,10 @@
 // The `nasbench` command-line program. Torch-free: it starts in milliseconds.
 // Exit status: 0 success, 1 bad value (unparsable architecture, index out of
-// range, unreadable file), 2 usage error.
+// range, unreadable or malformed file, unanswerable query), 2 usage error.
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -76,6 +77,93 @@ void print_arch_text(const nasbench::Structure& cell) {
   }
 }
 
+// FILE argument, else $NASBENCH_FILE.
+std::string benchmark_path(const std::string& arg) {
+  if (!arg.empty()) return arg;
+  if (const char* env = std::getenv("NASBENCH_FILE"); env && *env) return env;
+  throw CLI::RequiredError("FILE (or the NASBENCH_FILE environment variable)");
+}
+
+template <typename Real>
+int run_info(const nasbench::BasicAPI<Real>& api, bool as_json) {
+  json out = {{"repr", api.repr()},
+              {"architectures", api.size()},
+              {"evaluated", api.evaluated_indexes().size()}};
+  std::vector<std::string> hps;
+  for (int i : api.evaluated_indexes())
+    for (const auto& hp : api.hps(i))
+      if (std::find(hps.begin(), hps.end(), hp) == hps.end()) hps.push_back(hp);
+  json per_hp = json::object();
+  for (const auto& hp : hps) {
+    json datasets = json::object();
+    for (const auto& ds : nasbench::benchmark_datasets()) {
+      json counts = json::object();
+      try {
+        for (const auto& [seeds, n] : api.statistics(ds, hp)) counts[std::to_string(seeds)] = n;
+      } catch (const nasbench::QueryError&) {
+        continue;  // some architecture lacks this hp
+      }
+      datasets[ds] = counts;
+    }
+    per_hp[hp] = datasets;
+  }
+  out["hps"] = per_hp;
+  if (as_json) {
+    std::cout << out.dump() << '\n';
+    return 0;
+  }
+  std::cout << api.repr() << '\n'
+            << "architectures: " << api.size() << " (" << api.evaluated_indexes().size() << " evaluated)\n";
+  for (const auto& hp : hps) {
+    std::cout << "hp " << hp << " (architectures by number of seeds):\n";
+    for (const auto& ds : nasbench::benchmark_datasets()) {
+      if (!per_hp[hp].contains(ds)) continue;
+      std::cout << "  " << ds << ":";
+      for (const auto& [seeds, n] : per_hp[hp][ds].items())
+        std::cout << ' ' << seeds << " seed(s): " << n.template get<int>() << ';';
+      std::cout << '\n';
+    }
+  }
+  return 0;
+}
+
+struct BestArgs {
+  std::string dataset, metric_on_set, hp = "12";
+  std::optional<double> flop_max, param_max;
+  bool json = false;
+};
+
+template <typename Real>
+int run_best(const nasbench::BasicAPI<Real>& api, const BestArgs& a) {
+  const auto best = api.find_best(a.dataset, a.metric_on_set, a.flop_max, a.param_max, a.hp);
+  if (a.json) {
+    json out = {{"index", best.index},
+                {"accuracy", best.accuracy ? json(*best.accuracy) : json(nullptr)},
+                {"arch", best.index >= 0 ? json(api.arch(best.index)) : json(nullptr)}};
+    std::cout << out.dump() << '\n';
+  } else if (best.index < 0) {
+    std::cout << "no architecture satisfies the constraints\n";
+  } else {
+    std::printf("best on %s/%s (hp %s): index %d, accuracy %.4f%%\n%s\n", a.dataset.c_str(),
+                a.metric_on_set.c_str(), a.hp.c_str(), best.index, *best.accuracy, api.arch(best.index).c_str());
+  }
+  return 0;
+}
+
+template <typename Real>
+int run_query(const nasbench::BasicAPI<Real>& api, std::uint64_t seed) {
+  nasbench::Random rng(seed);
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string reply = nasbench::answer_line(api, line, rng);
+    std::fwrite(reply.data(), 1, reply.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,6 +183,36 @@ int main(int argc, char** argv) {
   auto* list = app.add_subcommand("list", "Print the 15,625 topology-space architectures, one per line, in official index order");
   list->add_flag("--canonical", list_canonical, "use the canonical enumeration order instead");
 
+  bool use_float = false;
+  app.add_flag("--float", use_float, "hold results in single precision (half the memory; values rounded)");
+
+  std::string file;
+  bool info_json = false;
+  auto* info = app.add_subcommand("info", "Summarise a benchmark file: architectures, schedules, seeds per dataset");
+  info->add_option("FILE", file, "benchmark file or NATS-Bench directory (default: $NASBENCH_FILE)");
+  info->add_flag("--json", info_json, "print one JSON object");
+
+  long long show_index = -1;
+  auto* show = app.add_subcommand("show", "Print the Python API's text report of one architecture (or all: -1)");
+  show->add_option("FILE", file, "benchmark file or NATS-Bench directory (default: $NASBENCH_FILE)");
+  show->add_option("INDEX", show_index, "architecture index (default -1: every evaluated architecture)");
+
+  BestArgs best_args;
+  auto* best = app.add_subcommand("best", "find_best: the most accurate architecture under FLOP/param limits");
+  best->add_option("FILE", file, "benchmark file or NATS-Bench directory (default: $NASBENCH_FILE)");
+  best->add_option("--dataset", best_args.dataset, "cifar10-valid, cifar10, cifar100 or ImageNet16-120")->required();
+  best->add_option("--metric-on-set", best_args.metric_on_set, "train, valid, test, x-valid, x-test or ori-test")
+      ->required();
+  best->add_option("--hp", best_args.hp, "training schedule: 12 or 200 (size space: 01, 12, 90)")->capture_default_str();
+  best->add_option("--flop-max", best_args.flop_max, "largest FLOPs (millions) allowed");
+  best->add_option("--param-max", best_args.param_max, "largest parameter count (millions) allowed");
+  best->add_flag("--json", best_args.json, "print one JSON object");
+
+  std::uint64_t query_seed = 0;
+  auto* query = app.add_subcommand("query", "Answer JSON requests read from stdin, one JSON reply per line (see README)");
+  query->add_option("FILE", file, "benchmark file or NATS-Bench directory (default: $NASBENCH_FILE)");
+  query->add_option("--seed", query_seed, "seed of the random choices (is_random=true)")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -105,6 +223,23 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (*info || *show || *best || *query) {
+      const std::string path = benchmark_path(file);
+      nasbench::LoadOptions options;
+      options.progress = nasbench::stderr_progress();
+      auto run = [&](const auto& api) -> int {
+        if (options.progress) std::fputc('\n', stderr);
+        if (*info) return run_info(api, info_json);
+        if (*show) {
+          std::cout << api.show(show_index);
+          return 0;
+        }
+        if (*best) return run_best(api, best_args);
+        return run_query(api, query_seed);
+      };
+      if (use_float) return run(nasbench::NASBench201APIFloat::load(path, options));
+      return run(nasbench::NASBench201API::load(path, options));
+    }
     if (*arch) {
       bool first = true;
       for (const auto& a : arch_args) {
@@ -125,6 +260,9 @@ int main(int argc, char** argv) {
       }
       std::fwrite(out.data(), 1, out.size(), stdout);
     }
+  } catch (const CLI::ParseError& e) {
+    std::cerr << e.what() << '\n' << "Run with --help for more information.\n";
+    return 2;
   } catch (const nasbench::Error& e) {
     std::cerr << e.what() << '\n';
     return 1;

@@ -1,0 +1,281 @@
+// Tests of results.hpp, api.hpp, load.hpp and protocol.hpp against the
+// benchmark fixtures written by tests/fixtures/make_bench_fixtures.py (real
+// torch.save / pickle, expected answers computed in Python independently of
+// this code). The fixture directory comes from NASBENCH_BENCH_FIXTURES (set by
+// CMake, which runs the generator at build time).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "nasbench/nasbench.hpp"
+
+using nlohmann::json;
+
+namespace {
+
+std::string fixture_dir() {
+  if (const char* d = std::getenv("NASBENCH_BENCH_FIXTURES")) return d;
+#ifdef NASBENCH_BENCH_FIXTURES_DEFAULT
+  return NASBENCH_BENCH_FIXTURES_DEFAULT;
+#else
+  return "";
+#endif
+}
+
+// Expected vs actual JSON: numbers to 1e-12 relative, everything else exactly.
+bool same(const json& expected, const json& actual, std::string& where, const std::string& path = "") {
+  if (expected.is_number() && actual.is_number()) {
+    const double e = expected.get<double>(), a = actual.get<double>();
+    if (e == a || std::fabs(e - a) <= 1e-12 * std::fabs(e)) return true;
+    where = path + ": expected " + expected.dump() + ", got " + actual.dump();
+    return false;
+  }
+  if (expected.type() != actual.type()) {
+    where = path + ": expected " + expected.dump() + ", got " + actual.dump();
+    return false;
+  }
+  if (expected.is_array()) {
+    if (expected.size() != actual.size()) {
+      where = path + ": expected " + std::to_string(expected.size()) + " items, got " + actual.dump();
+      return false;
+    }
+    for (std::size_t i = 0; i < expected.size(); ++i)
+      if (!same(expected[i], actual[i], where, path + "[" + std::to_string(i) + "]")) return false;
+    return true;
+  }
+  if (expected.is_object()) {
+    for (const auto& [k, v] : expected.items()) {
+      if (!actual.contains(k)) {
+        where = path + ": missing key " + k + " in " + actual.dump();
+        return false;
+      }
+      if (!same(v, actual[k], where, path + "." + k)) return false;
+    }
+    for (const auto& [k, v] : actual.items()) {
+      (void)v;
+      if (!expected.contains(k)) {
+        where = path + ": unexpected key " + k;
+        return false;
+      }
+    }
+    return true;
+  }
+  if (expected != actual) {
+    where = path + ": expected " + expected.dump() + ", got " + actual.dump();
+    return false;
+  }
+  return true;
+}
+
+template <typename Real>
+void check_expected(const nasbench::BasicAPI<Real>& api, const std::string& expected_file, std::size_t& count) {
+  std::ifstream in(expected_file);
+  REQUIRE(in.good());
+  nasbench::Random rng(0);
+  std::string line;
+  std::size_t mismatches = 0;
+  while (std::getline(in, line)) {
+    const json rec = json::parse(line);
+    const json reply = nasbench::answer_request(api, rec["request"], rng);
+    const json& want = rec["response"];
+    std::string where;
+    bool ok;
+    if (want.contains("error")) {
+      ok = reply.contains("error") && reply["error"]["type"] == want["error"]["type"];
+      if (!ok) where = "expected an error, got " + reply.dump(-1, ' ', false, json::error_handler_t::replace);
+    } else {
+      ok = reply.contains("result") && same(want["result"], reply["result"], where);
+      if (!reply.contains("result")) where = reply.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+    if (!ok && ++mismatches <= 40) {
+      INFO(rec["request"].dump() << " -> " << where);
+      CHECK(ok);
+    }
+    ++count;
+  }
+  CHECK(mismatches == 0);
+}
+
+}  // namespace
+
+TEST_CASE("every query on every fixture container matches Python", "[api][fixtures]") {
+  const std::string dir = fixture_dir();
+  if (dir.empty()) {
+    WARN("NASBENCH_BENCH_FIXTURES is not set: fixture tests skipped");
+    return;
+  }
+  std::ifstream mf(dir + "/manifest.json");
+  REQUIRE(mf.good());
+  const json manifest = json::parse(mf);
+  REQUIRE(manifest.size() >= 6);
+  for (const auto& [file, expected] : manifest.items()) {
+    SECTION(file) {
+      std::size_t count = 0;
+      const auto api = nasbench::NASBench201API::load(dir + "/" + file);
+      check_expected(api, dir + "/" + expected.get<std::string>(), count);
+      CHECK(count > 1000);
+    }
+  }
+}
+
+namespace {
+
+std::string error_fixture_dir() {
+  if (const char* d = std::getenv("NASBENCH_ERROR_FIXTURES")) return d;
+#ifdef NASBENCH_ERROR_FIXTURES_DEFAULT
+  return NASBENCH_ERROR_FIXTURES_DEFAULT;
+#else
+  return "";
+#endif
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+TEST_CASE("off-schema, broken and unknown files give LoadErrors naming the key path", "[api][errors]") {
+  const std::string dir = error_fixture_dir();
+  if (dir.empty()) {
+    WARN("NASBENCH_ERROR_FIXTURES is not set: skipped");
+    return;
+  }
+  const json errors = json::parse(read_file(dir + "/errors.json"));
+  REQUIRE(errors.size() >= 15);
+  for (const auto& [file, message] : errors.items()) {
+    CAPTURE(file);
+    CHECK_THROWS_AS(nasbench::NASBench201API::load(dir + "/" + file), nasbench::LoadError);
+    CHECK_THROWS_WITH(nasbench::NASBench201API::load(dir + "/" + file), Catch::Contains(message.get<std::string>()));
+  }
+  // The key path is also available on its own.
+  try {
+    (void)nasbench::NASBench201API::load(dir + "/bad_train_losses.pickle");
+    FAIL("loaded");
+  } catch (const nasbench::LoadError& e) {
+    CHECK(e.key_path() == "arch2infos[1]['full']['all_results'][('cifar10', 777)]['train_losses']");
+    CHECK(std::string(e.what()) ==
+          "nasbench: arch2infos[1]['full']['all_results'][('cifar10', 777)]['train_losses']: expected dict, got "
+          "list in \"" + dir + "/bad_train_losses.pickle\"");
+  }
+  CHECK_THROWS_AS(nasbench::NASBench201API::load(dir + "/absent.pth"), nasbench::LoadError);
+  CHECK_THROWS_WITH(nasbench::NASBench201API::load(dir + "/absent.pth"), Catch::Contains("absent.pth"));
+}
+
+TEST_CASE("every truncation of a small benchmark file is a LoadError", "[api][errors]") {
+  const std::string dir = error_fixture_dir();
+  if (dir.empty()) return;
+  for (const char* name : {"micro.pth", "micro.pickle", "micro.pickle.pbz2", "micro_zip.pth"}) {
+    const std::string data = read_file(dir + "/" + name);
+    REQUIRE(data.size() > 500);
+    REQUIRE(nasbench::NASBench201API::load(dir + "/" + name).evaluated_indexes() == std::vector<int>{1});
+    const std::string cut = dir + "/cut_" + name;
+    std::size_t failures = 0;
+    for (std::size_t n = 0; n < data.size(); ++n) {
+      { std::ofstream(cut, std::ios::binary).write(data.data(), static_cast<std::streamsize>(n)); }
+      try {
+        (void)nasbench::NASBench201API::load(cut);
+      } catch (const nasbench::LoadError&) {
+        ++failures;
+      }
+    }
+    std::remove(cut.c_str());
+    CAPTURE(name);
+    CHECK(failures == data.size());
+  }
+}
+
+TEST_CASE("corrupted bytes never crash: a LoadError or a valid load", "[api][errors]") {
+  const std::string dir = error_fixture_dir();
+  if (dir.empty()) return;
+  for (const char* name : {"micro.pth", "micro.pickle"}) {
+    const std::string data = read_file(dir + "/" + name);
+    const std::string bad = dir + "/bad_" + name;
+    std::size_t errors = 0;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      for (unsigned char x : {0x00u, 0xffu, 0x80u}) {
+        std::string copy = data;
+        copy[i] = static_cast<char>(static_cast<unsigned char>(copy[i]) ^ x);
+        if (copy == data) continue;
+        { std::ofstream(bad, std::ios::binary) << copy; }
+        try {
+          (void)nasbench::NASBench201API::load(bad);
+        } catch (const nasbench::LoadError&) {
+          ++errors;
+        }
+      }
+    }
+    std::remove(bad.c_str());
+    CAPTURE(name);
+    // Any other exception escaping, or a crash, fails this test; corrupted data bytes (a float, a
+    // character) can load as other values, so only part of the corruptions are errors.
+    CHECK(errors > data.size() / 4);
+  }
+}
+
+TEST_CASE("QueryErrors name the bad value and the valid choices", "[api][errors]") {
+  const std::string dir = error_fixture_dir();
+  if (dir.empty()) return;
+  auto api = nasbench::NASBench201API::load(dir + "/micro.pickle");
+  using nasbench::QueryError;
+  using nasbench::SeedChoice;
+  using Catch::Message;
+  CHECK(api.size() == 3);
+  CHECK(api.repr() == "NASBench201API(1/3 architectures, file=micro.pickle)");
+  CHECK_THROWS_MATCHES(api.arch(3), QueryError, Message("nasbench: invalid architecture index 3 (expected 0..2)"));
+  CHECK_THROWS_MATCHES(api.query_index_by_arch(-1), QueryError,
+                       Message("nasbench: invalid architecture index -1 (expected 0..2)"));
+  CHECK(api.query_index_by_arch("|none~0|") == -1);
+  CHECK_THROWS_MATCHES(api.get_more_info(0, "cifar10"), QueryError,
+                       Message("nasbench: architecture 0 has no results (not evaluated)"));
+  CHECK_THROWS_MATCHES(api.get_more_info(1, "cifar1O", std::nullopt, "12", SeedChoice::mean()), QueryError,
+                       Message("nasbench: unknown dataset \"cifar1O\" for architecture 1 (available: cifar10)"));
+  CHECK_THROWS_MATCHES(api.get_more_info(1, "cifar10", std::nullopt, "90"), QueryError,
+                       Message("nasbench: unknown hp \"90\" for architecture 1 (available: 12, 200)"));
+  CHECK_THROWS_MATCHES(api.get_more_info(1, "cifar10", 2, 12, SeedChoice::mean()), QueryError,
+                       Message("nasbench: iepoch 2 out of range (0 <= iepoch < 2) for cifar10 seed 777"));
+  const auto& ar = api.query_meta_info_by_index(1, 200);
+  CHECK_THROWS_MATCHES(ar.get_metrics("cifar10", "train", std::nullopt, SeedChoice::seed(5)), QueryError,
+                       Message("nasbench: no seed 5 for \"cifar10\" in architecture 1 (seeds: 777)"));
+  CHECK_THROWS_MATCHES(ar.query("cifar10", 5), QueryError,
+                       Message("nasbench: no seed 5 for \"cifar10\" in architecture 1 (seeds: 777)"));
+  CHECK_THROWS_MATCHES(ar.query("cifar10", 777).get_eval("x-valid"), QueryError,
+                       Message("nasbench: no \"x-valid@1\" in eval_times of cifar10 seed 777 (eval sets: ori-test)"));
+  CHECK_THROWS_MATCHES(api.statistics("cifar1O", "12"), QueryError,
+                       Message("nasbench: unknown dataset \"cifar1O\" (expected one of cifar10-valid, cifar10, "
+                               "cifar100, ImageNet16-120)"));
+  CHECK_THROWS_MATCHES(api.simulate_train_eval(1, "cifar10-valid"), QueryError,
+                       Message("nasbench: invalid dataset name \"cifar10-valid\" for simulate_train_eval (expected "
+                               "one of cifar10, cifar100, ImageNet16-120)"));
+  // And values, to the last digit.
+  const auto info = api.get_more_info(1, "cifar10", 1, "200", SeedChoice::mean());
+  CHECK(*info.train.accuracy == 51.0);
+  CHECK(*info.train.all_time == 5.0);
+  CHECK(*info.test->per_time == 0.5);
+  CHECK_FALSE(info.valid.has_value());
+  CHECK_FALSE(info.valtest.has_value());
+  CHECK(api.find_best("cifar10", "test", 10.0).index == -1);
+  CHECK(api.find_best("cifar10", "test", 10.25).to_json() == json::array({1, 41.0}));
+}
+
+TEST_CASE("random choices are reproducible and follow Python's random module", "[api]") {
+  const std::string dir = fixture_dir();
+  if (dir.empty()) return;
+  auto api = nasbench::NASBench201API::load(dir + "/tiny.pth");
+  nasbench::Random a(7), b(7);
+  for (int i = 0; i < 20; ++i) {
+    const auto x = api.get_more_info(0, "cifar10-valid", std::nullopt, "200", nasbench::SeedChoice::random(), a);
+    const auto y = api.get_more_info(0, "cifar10-valid", std::nullopt, "200", nasbench::SeedChoice::random(), b);
+    CHECK(x.to_json() == y.to_json());
+  }
+  api.seed(3);
+  const auto t1 = api.simulate_train_eval(0, "cifar10", 5, "200");
+  const auto t2 = api.simulate_train_eval(0, "cifar10", 5, "200");
+  CHECK(t2.used_time == t1.time_cost + t2.time_cost);
+  api.reset_time();
+  CHECK(api.used_time() == 0);
+}

@@ -1,0 +1,155 @@
+"""`nasbench info/show/best/query` on the generated benchmark fixtures.
+
+Usage: python3 tests/test_cli_benchmark.py PATH/TO/nasbench FIXTURE_DIR
+"""
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+EXE = FX = None
+
+
+def run(*args, stdin=None, env=None):
+    e = dict(os.environ)
+    e.pop("NASBENCH_FILE", None)
+    e.update(env or {})
+    p = subprocess.run([EXE, *args], input=stdin, capture_output=True, text=True, timeout=120, env=e)
+    return p.returncode, p.stdout, p.stderr
+
+
+def close(a, b, rel=1e-12):
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return a == b or abs(a - b) <= rel * abs(a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(close(x, y, rel) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and set(a) == set(b) and all(close(a[k], b[k], rel) for k in a)
+    return a == b
+
+
+def expected(name):
+    with open(os.path.join(FX, name)) as f:
+        return [json.loads(l) for l in f]
+
+
+class Query(unittest.TestCase):
+    def check_all(self, data, records, extra=(), rel=1e-12):
+        stdin = "".join(json.dumps(r["request"]) + "\n" for r in records)
+        rc, out, err = run(*extra, "query", os.path.join(FX, data), stdin=stdin)
+        self.assertEqual(rc, 0, err)
+        replies = [json.loads(l) for l in out.splitlines()]
+        self.assertEqual(len(replies), len(records))
+        bad = [(r["request"], got) for r, got in zip(records, replies)
+               if not (("error" in r["response"] and got.get("error", {}).get("type") == r["response"]["error"]["type"])
+                       or ("result" in r["response"] and "result" in got
+                           and close(r["response"]["result"], got["result"], rel)))]
+        self.assertEqual(bad[:3], [])
+
+    def test_every_expected_answer_through_the_cli(self):
+        self.check_all("tiny.pth", expected("tiny.expected.jsonl"))
+        self.check_all("v10.pth", expected("v10.expected.jsonl"))
+
+    def test_float_tables_answer_within_float_rounding(self):
+        records = [r for r in expected("tiny.expected.jsonl")
+                   if r["request"]["fn"] in ("get_metrics", "get_more_info", "get_cost_info")]
+        self.check_all("tiny.pickle.pbz2", records, extra=("--float",), rel=1e-6)
+
+    def test_interactive_one_reply_per_line_and_errors_keep_going(self):
+        p = subprocess.Popen([EXE, "query", os.path.join(FX, "tiny.pth")], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+        try:
+            for line, check in (
+                ('{"fn": "len"}', lambda r: r == {"result": 15625}),
+                ("this is not json", lambda r: r["error"]["type"] == "RequestError" and "invalid JSON" in r["error"]["message"]),
+                ('{"fn": "nope", "args": {}}', lambda r: r["error"]["type"] == "RequestError"),
+                ('{"fn": "arch", "args": {"index": 99999}}', lambda r: r["error"]["type"] == "QueryError"
+                 and "99999" in r["error"]["message"]),
+                ('{"fn": "arch", "args": {"idx": 1}}', lambda r: r["error"]["type"] == "RequestError"
+                 and '"idx"' in r["error"]["message"]),
+                ('{"fn": "get_more_info", "args": {"index": 0, "dataset": "cifar1O", "hp": "200"}}',
+                 lambda r: r["error"]["type"] == "QueryError" and "cifar1O" in r["error"]["message"]),
+                ('{"fn": "get_more_info", "args": {"index": 0, "dataset": "cifar10", "hp": 200, "is_random": true}}',
+                 lambda r: "train-accuracy" in r["result"]),
+                ("", lambda r: r["error"]["type"] == "RequestError"),
+                ('{"fn": "query_index_by_arch", "args": {"arch": "|none~0|"}}', lambda r: r == {"result": -1}),
+            ):
+                p.stdin.write(line + "\n")
+                p.stdin.flush()
+                reply = json.loads(p.stdout.readline())  # answered before the next line is sent
+                self.assertTrue(check(reply), (line, reply))
+        finally:
+            p.stdin.close()
+            self.assertEqual(p.wait(timeout=30), 0)
+
+    def test_random_choices_follow_the_seed(self):
+        req = '{"fn": "get_more_info", "args": {"index": 0, "dataset": "cifar10-valid", "hp": "200"}}\n' * 20
+        outs = [run("query", "--seed", s, os.path.join(FX, "tiny.pth"), stdin=req)[1] for s in ("1", "1", "2")]
+        self.assertEqual(outs[0], outs[1])
+        self.assertGreater(len(set(outs[0].splitlines())), 1)  # three seeds to choose from
+
+
+class Commands(unittest.TestCase):
+    def test_info(self):
+        rc, out, err = run("info", os.path.join(FX, "tiny.pth"))
+        self.assertEqual(rc, 0, err)
+        self.assertIn("NASBench201API(6/15625 architectures, file=tiny.pth)", out)
+        self.assertIn("hp 200", out)
+        rc, out, _ = run("info", "--json", os.path.join(FX, "tiny_dir"))
+        info = json.loads(out)
+        self.assertEqual(info["evaluated"], 6)
+        self.assertEqual(info["hps"]["200"]["cifar10-valid"], {"1": 5, "3": 1})
+
+    def test_file_from_environment(self):
+        rc, out, _ = run("info", env={"NASBENCH_FILE": os.path.join(FX, "tiny.pickle")})
+        self.assertEqual(rc, 0)
+        self.assertIn("NATStopology(6/15625", out)
+
+    def test_best_matches_find_best(self):
+        records = [r for r in expected("tiny.expected.jsonl")
+                   if r["request"]["fn"] == "find_best" and "result" in r["response"]]
+        self.assertGreater(len(records), 5)
+        for r in records[:8]:
+            a = r["request"]["args"]
+            args = ["best", os.path.join(FX, "tiny.pth"), "--dataset", a["dataset"], "--metric-on-set",
+                    a["metric_on_set"], "--hp", str(a.get("hp", "12")), "--json"]
+            if a.get("FLOP_max") is not None:
+                args += ["--flop-max", repr(a["FLOP_max"])]
+            if a.get("Param_max") is not None:
+                args += ["--param-max", repr(a["Param_max"])]
+            rc, out, err = run(*args)
+            self.assertEqual(rc, 0, err)
+            got = json.loads(out)
+            self.assertTrue(close(r["response"]["result"], [got["index"], got["accuracy"]]), (a, got))
+
+    def test_show(self):
+        rc, out, _ = run("show", os.path.join(FX, "tiny.pth"), "284")
+        self.assertEqual(rc, 0)
+        self.assertIn(" 012 epochs ", out)
+        self.assertIn(" 200 epochs ", out)
+        self.assertRegex(out, r"cifar10-valid  FLOP= *[0-9.]+ M, Params=[0-9.]+ MB, latency=")
+        self.assertIn("train : [loss = ", out)
+        rc, out, _ = run("show", os.path.join(FX, "tiny.pth"), "5")
+        self.assertEqual(out, "The 5-th architecture has not been evaluated or not saved.\n")
+
+    def test_errors(self):
+        rc, _, err = run("info", "/nonexistent/file.pth")
+        self.assertEqual(rc, 1)
+        self.assertIn('"/nonexistent/file.pth"', err)
+        rc, _, err = run("info")
+        self.assertEqual(rc, 2)
+        self.assertIn("NASBENCH_FILE", err)
+        rc, _, err = run("best", os.path.join(FX, "tiny.pth"), "--dataset", "cifar1O", "--metric-on-set", "test")
+        self.assertEqual(rc, 1)
+        self.assertIn('unknown dataset "cifar1O"', err)
+        rc, _, err = run("best", os.path.join(FX, "tiny.pth"), "--dataset", "cifar10")
+        self.assertEqual(rc, 2)
+        rc, _, err = run("info", FX)  # a directory without meta.pickle.pbz2
+        self.assertEqual(rc, 1)
+        self.assertIn("has no meta.pickle.pbz2", err)
+
+
+if __name__ == "__main__":
+    EXE, FX = sys.argv.pop(1), sys.argv.pop(1)
+    unittest.main(verbosity=2)
