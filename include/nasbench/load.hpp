@@ -443,6 +443,22 @@ template <typename Real>
   return api;
 }
 
+namespace detail {
+/// api_from_value(), then the decoded tree is dismantled (no cycle of a
+/// hostile file can outlive the load).
+template <typename Real>
+BasicAPI<Real> from_document(pickle::Document doc, const std::string& path) {
+  try {
+    BasicAPI<Real> api = api_from_value<Real>(doc.root, path);
+    pickle::dismantle(std::move(doc.root));
+    return api;
+  } catch (...) {
+    pickle::dismantle(std::move(doc.root));
+    throw;
+  }
+}
+}  // namespace detail
+
 /// Loads a benchmark from `path`: a NAS-Bench-201 `.pth` (legacy or zip
 /// torch.save), a NATS-Bench single file (pickle or bz2 pickle), or a NATS-Bench
 /// directory with `meta.pickle.pbz2` and `NNNNNN.pickle.pbz2` files (every one
@@ -459,7 +475,7 @@ template <typename Real>
     const fs::path meta_path = dir / "meta.pickle.pbz2";
     if (!fs::exists(meta_path, ec))
       throw LoadError("directory \"" + path + "\" has no meta.pickle.pbz2 (not a NATS-Bench benchmark directory)");
-    BasicAPI<Real> api = api_from_value<Real>(pickle::open(meta_path.string(), ro).root, meta_path.string());
+    BasicAPI<Real> api = from_document<Real>(pickle::open(meta_path.string(), ro), meta_path.string());
     std::vector<int> evaluated(api.evaluated_indexes());
     std::vector<std::string> files;
     for (const auto& e : fs::directory_iterator(dir, ec))
@@ -472,12 +488,14 @@ template <typename Real>
       if (static_cast<std::size_t>(index) >= api.size())
         throw LoadError("\"" + file + "\": index " + std::to_string(index) + " out of range (" +
                         std::to_string(api.size()) + " architectures in meta)");
-      const pickle::Document doc = pickle::open(file, ro);
+      pickle::Document doc = pickle::open(file, ro);
       try {
         add_arch_entry(api, index, doc.root, "");
       } catch (const SchemaError& e) {
+        pickle::dismantle(std::move(doc.root));
         throw to_load_error(e, file);
       }
+      pickle::dismantle(std::move(doc.root));
       evaluated.push_back(index);
     }
     api.set_evaluated_indexes(std::move(evaluated));
@@ -491,8 +509,7 @@ template <typename Real>
   // files). Not for bz2, where the second pass would decompress everything twice.
   pickle::ReaderOptions file_ro = ro;
   file_ro.prescan_memo = pickle::detect_format(path) != pickle::Format::kBz2Pickle;
-  const pickle::Document doc = pickle::open(path, file_ro);
-  BasicAPI<Real> api = api_from_value<Real>(doc.root, path);
+  BasicAPI<Real> api = from_document<Real>(pickle::open(path, file_ro), path);
   if (options.progress) options.progress(*counter);
   return api;
 }

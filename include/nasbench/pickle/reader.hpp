@@ -135,6 +135,13 @@ class IdSet {
 /// among the ids that are read back), with a hash map for absurd ids.
 class Memo {
  public:
+  /// Breaks cycles among the values held (see dismantle), then forgets them.
+  void dismantle_all() {
+    for (auto& v : slots_)
+      if (!Access::is_unset(v)) dismantle_tree(v);
+    for (auto& kv : sparse_) dismantle_tree(kv.second);
+    reset();
+  }
   void reset() {
     filtered_ = false;
     slots_.clear();
@@ -376,7 +383,17 @@ class Reader {
                         stats_.start_offset);
       memo_.set_filter(std::move(referenced));
     }
-    Value result = run();
+    Value result;
+    try {
+      result = run();
+    } catch (...) {
+      // Malformed input may have left self-referencing containers behind.
+      for (auto& v : stack_) detail::dismantle_tree(v);
+      stack_.clear();
+      marks_.clear();
+      memo_.dismantle_all();
+      throw;
+    }
     stats_.end_offset = src_.offset();
     stats_.memo_entries = memo_.size();
     stats_.memo_kept = memo_.kept();

@@ -623,6 +623,44 @@ struct Access {
   static StrNode* str(const Value& v) noexcept { return static_cast<StrNode*>(v.u_.n); }
 };
 
+/// Empties every container reachable from `root` (iteratively, any depth),
+/// which breaks reference cycles. Only for values being discarded: a pickle
+/// can build a self-referencing container (only malformed or hostile input
+/// does), and such a cycle would otherwise never be freed.
+inline void dismantle_tree(Value root) {
+  std::vector<Value> work;
+  work.push_back(std::move(root));
+  while (!work.empty()) {
+    Value v = std::move(work.back());
+    work.pop_back();
+    Node* n = Access::node(v);
+    if (!n) continue;
+    switch (n->kind) {
+      case Kind::kTuple:
+      case Kind::kList:
+      case Kind::kSet:
+      case Kind::kFrozenSet: {
+        auto& items = Access::seq(v)->items;
+        for (auto& x : items) work.push_back(std::move(x));
+        items.clear();
+        break;
+      }
+      case Kind::kDict: {
+        DictNode* d = Access::dict(v);
+        for (auto& kv : d->items) {
+          work.push_back(std::move(kv.first));
+          work.push_back(std::move(kv.second));
+        }
+        d->items.clear();
+        delete d->index;
+        d->index = nullptr;
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
 inline constexpr std::size_t kLinearMax = 8;   // dicts up to this size are searched linearly
 inline constexpr int kMaxCompareDepth = 1000;  // deeper values are refused by ==/hash
 inline constexpr int kMaxReprDepth = 100;      // deeper values print as "..."
@@ -1334,5 +1372,10 @@ inline std::string Value::repr() const {
 }
 inline std::size_t Value::hash() const { return detail::hash_value(*this, 0); }
 inline bool operator==(const Value& a, const Value& b) { return detail::equal_values(a, b, 0); }
+
+/// Empties every container reachable from `root`, breaking reference cycles
+/// (see detail::dismantle_tree). Call it on a decoded value you are done with when
+/// the input may be hostile.
+inline void dismantle(Value root) { detail::dismantle_tree(std::move(root)); }
 
 }  // namespace nasbench::pickle
