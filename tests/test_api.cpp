@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "nasbench/nasbench.hpp"
 
@@ -278,4 +279,53 @@ TEST_CASE("random choices are reproducible and follow Python's random module", "
   CHECK(t2.used_time == t1.time_cost + t2.time_cost);
   api.reset_time();
   CHECK(api.used_time() == 0);
+}
+
+TEST_CASE("queries from many threads at once give the single-thread answers", "[api][threads]") {
+  const std::string dir = fixture_dir();
+  if (dir.empty()) return;
+  const auto api = nasbench::NASBench201API::load(dir + "/tiny.pth");
+  std::vector<json> expected;
+  auto work = [&](std::vector<json>& out, nasbench::Random& rng) {
+    for (int round = 0; round < 20; ++round)
+      for (int index : api.evaluated_indexes())
+        for (const char* ds : {"cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"}) {
+          out.push_back(api.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean()).to_json());
+          out.push_back(api.get_more_info(index, ds, 5, "12", nasbench::SeedChoice::random(), rng).to_json());
+          out.push_back(api.find_best(ds, std::string(ds) == "cifar10" ? "ori-test" : "x-valid", std::nullopt, round % 2 ? 0.5 : 1e9, "200").to_json());
+        }
+  };
+  nasbench::Random r0(11);
+  work(expected, r0);
+  std::vector<std::vector<json>> results(4);
+  std::vector<std::thread> threads;
+  const auto fresh = nasbench::NASBench201API::load(dir + "/tiny.pth");  // cold find_best cache, built concurrently
+  for (auto& out : results)
+    threads.emplace_back([&, &out = out] {
+      nasbench::Random rng(11);
+      for (int round = 0; round < 20; ++round)
+        for (int index : fresh.evaluated_indexes())
+          for (const char* ds : {"cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"}) {
+            out.push_back(fresh.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean()).to_json());
+            out.push_back(fresh.get_more_info(index, ds, 5, "12", nasbench::SeedChoice::random(), rng).to_json());
+            out.push_back(
+                fresh.find_best(ds, std::string(ds) == "cifar10" ? "ori-test" : "x-valid", std::nullopt, round % 2 ? 0.5 : 1e9, "200").to_json());
+          }
+    });
+  for (auto& t : threads) t.join();
+  for (const auto& out : results) CHECK(out == expected);
+}
+
+TEST_CASE("an API from an already-parsed object equals the loaded one", "[api]") {
+  const std::string dir = fixture_dir();
+  if (dir.empty()) return;
+  const auto doc = nasbench::pickle::open(dir + "/tiny.pickle");
+  const auto from_value = nasbench::api_from_value<double>(doc.root, "tiny.pickle");
+  const auto loaded = nasbench::NASBench201API::load(dir + "/tiny.pickle");
+  CHECK(from_value.repr() == loaded.repr());
+  CHECK(from_value.evaluated_indexes() == loaded.evaluated_indexes());
+  for (int index : loaded.evaluated_indexes())
+    CHECK(from_value.get_cost_info(index, "cifar100", "200").to_json() ==
+          loaded.get_cost_info(index, "cifar100", "200").to_json());
+  CHECK(from_value.find_best("cifar100", "test").to_json() == loaded.find_best("cifar100", "test").to_json());
 }
