@@ -329,3 +329,18 @@ TEST_CASE("an API from an already-parsed object equals the loaded one", "[api]")
           loaded.get_cost_info(index, "cifar100", "200").to_json());
   CHECK(from_value.find_best("cifar100", "test").to_json() == loaded.find_best("cifar100", "test").to_json());
 }
+
+TEST_CASE("mutators through the API and the unique string", "[api]") {
+  const std::string dir = error_fixture_dir();
+  if (dir.empty()) return;
+  auto api = nasbench::NASBench201API::load(dir + "/micro.pickle");
+  CHECK(api.get_latency(1, "cifar10", "200") == 0.01);
+  api.mutable_meta_info_by_index(1, "200").reset_latency("cifar10", std::nullopt, 0.25);
+  CHECK(api.get_latency(1, "cifar10", "200") == 0.25);
+  api.mutable_meta_info_by_index(1, "200").reset_pseudo_train_times("cifar10", 777, 4.0);
+  CHECK(*api.get_more_info(1, "cifar10", 1, "200", nasbench::SeedChoice::mean()).train.all_time == 8.0);
+  CHECK_THROWS_AS(api.mutable_meta_info_by_index(1, "200").reset_latency("cifar10", 5, 1.0), nasbench::QueryError);
+  CHECK(api.get_unique_str(1) ==
+        nasbench::Structure::parse(api.arch(1)).to_unique_str(true));
+  CHECK(api.get_unique_str(api.arch(2)) == "#+#+#");  // |skip_connect~0|+|none~0|none~1|+|none~0|none~1|none~2|
+}

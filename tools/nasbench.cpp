@@ -5,6 +5,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -166,8 +169,28 @@ int run_query(const nasbench::BasicAPI<Real>& api, std::uint64_t seed) {
 
 }  // namespace
 
+// `nasbench net ...` runs the LibTorch program `nasbench-net` beside this one
+// (git-style), so the query commands never pay for loading LibTorch.
+int exec_net(int argc, char** argv) {
+  std::string self = "/proc/self/exe";
+  char buf[4096];
+  const ssize_t n = ::readlink(self.c_str(), buf, sizeof buf - 1);
+  std::string dir = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string(argv[0]);
+  dir = dir.substr(0, dir.find_last_of('/') + 1);
+  const std::string net = dir + "nasbench-net";
+  std::vector<char*> args{const_cast<char*>(net.c_str())};
+  for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  ::execv(net.c_str(), args.data());
+  std::cerr << "nasbench: cannot run " << net << " (" << std::strerror(errno)
+            << "); `nasbench net` needs nasbench built with LibTorch (NASBENCH_WITH_TORCH)\n";
+  return 1;
+}
+
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "net") == 0) return exec_net(argc, argv);
   CLI::App app{"nasbench: NAS-Bench-201 cells and benchmark queries, without Python"};
+  app.footer("Also: nasbench net --help   (build a network in LibTorch; see nasbench-net)");
   app.set_version_flag("--version", std::string("nasbench ") + nasbench::kVersion);
   app.require_subcommand(1);
 

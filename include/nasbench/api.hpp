@@ -145,6 +145,9 @@ class BasicAPI {
   BasicAPI() = default;
   /// Loads a benchmark file or NATS-Bench directory (defined in load.hpp; see load_api()).
   [[nodiscard]] static BasicAPI load(const std::string& path, const LoadOptions& options = {});
+  /// Python's `reload(archive_root, index)`: results (and trained weights) of
+  /// `index` (all when nullopt) from `archive_root/NNNNNN-FULL.pth` (defined in load.hpp).
+  void reload(const std::string& archive_root, std::optional<int> index = std::nullopt);
   BasicAPI(BasicAPI&& other) noexcept { *this = std::move(other); }
   BasicAPI& operator=(BasicAPI&& other) noexcept {
     meta_archs_ = std::move(other.meta_archs_);
@@ -250,6 +253,21 @@ class BasicAPI {
     throw QueryError("unknown hp " + detail::quoted(hp.str()) + " for architecture " + std::to_string(index) +
                      " (available: " + detail::join(entry(index), [](const HpResults& h) { return h.hp; }) + ")");
   }
+  /// The ArchResults of `index` under `hp`, for the mutators Python allows on
+  /// it (`reset_latency`, `reset_pseudo_train_times`, ...). Not thread-safe
+  /// against concurrent queries.
+  [[nodiscard]] ArchResults<Real>& mutable_meta_info_by_index(const ArchRef& arch, const Hp& hp = "12") {
+    const auto& results = query_meta_info_by_index(arch, hp);
+    invalidate();
+    return const_cast<ArchResults<Real>&>(results);
+  }
+
+  /// NATS-Bench's `get_unique_str(index)`: the isomorphism key
+  /// (`to_unique_str(consider_zero=True)`) of an architecture.
+  [[nodiscard]] std::string get_unique_str(const ArchRef& arch) const {
+    return Structure::parse(this->arch(query_index_by_arch(arch))).to_unique_str(true);
+  }
+
   /// Python's `query_by_index(index, dataname, hp)` with a dataset: seed -> run.
   [[nodiscard]] std::vector<std::pair<int, const ResultsCount<Real>*>> query_by_index(const ArchRef& arch,
                                                                                       std::string_view dataset,
@@ -418,6 +436,20 @@ class BasicAPI {
   [[nodiscard]] double used_time() const noexcept { return used_time_; }
   /// Python's `reset_time()`.
   void reset_time() noexcept { used_time_ = 0; }
+
+  /// Python's `get_net_param(index, dataset, seed, hp)`: the trained weights of
+  /// one run, nullptr when the file holds none (the `-simple` releases).
+  /// nasbench::nn::to_state_dict() turns them into tensors.
+  [[nodiscard]] const NetState* get_net_param(const ArchRef& arch, std::string_view dataset, int seed,
+                                              const Hp& hp = "12") const {
+    return query_meta_info_by_index(arch, hp).get_net_param(dataset, seed);
+  }
+  /// Python's `get_net_param(index, dataset, None, hp)`: seed -> weights.
+  [[nodiscard]] std::vector<std::pair<int, const NetState*>> get_net_param(const ArchRef& arch,
+                                                                           std::string_view dataset,
+                                                                           const Hp& hp = "12") const {
+    return query_meta_info_by_index(arch, hp).get_net_param(dataset);
+  }
 
   /// Python's `clear_params(index, hp)`: forget trained weights.
   void clear_params(const ArchRef& arch, std::optional<Hp> hp = std::nullopt) {

@@ -169,7 +169,7 @@ inline bool looks_like_arch(const pickle::Value& v) {
 
 /// A ResultsCount state -> ResultsCount. SchemaError with a relative path.
 template <typename Real>
-ResultsCount<Real> convert_run(const pickle::Value& s) {
+ResultsCount<Real> convert_run(const pickle::Value& s, const std::shared_ptr<const StorageTable>& storages) {
   ResultsCount<Real> r;
   r.name = str_field(s, "name");
   r.seed = seed_of(field(s, "seed"), "['seed']");
@@ -230,25 +230,28 @@ ResultsCount<Real> convert_run(const pickle::Value& s) {
       read_eval_series(*times, "eval_times", r, &EvalSeries<Real>::times);
     }
   }
-  if (const pickle::Value* w = optional_field(s, "net_state_dict")) r.has_net_state_dict = w->is_dict();
+  if (const pickle::Value* w = optional_field(s, "net_state_dict")) {
+    if (!w->is_dict()) schema_fail("['net_state_dict']", "a state dict (OrderedDict of tensors)", *w);
+    r.net_state = std::make_shared<NetState>(NetState{*w, storages});
+  }
   return r;
 }
 
 /// A run: a converted handle, or a state dict converted now.
 template <typename Real>
-ResultsCount<Real> take_run(const pickle::Value& v) {
+ResultsCount<Real> take_run(const pickle::Value& v, const std::shared_ptr<const StorageTable>& storages) {
   if (v.is_handle() && v.handle_id() == kRunHandle) {
     const auto* c = static_cast<const ConvertedRun<Real>*>(v.handle_payload().get());
     if (!c->error.empty()) throw SchemaError(c->error_path, c->error);
     return c->run;
   }
   if (!v.is_dict()) schema_fail("", "a ResultsCount dict", v);
-  return convert_run<Real>(v);
+  return convert_run<Real>(v, storages);
 }
 
 /// An ArchResults state -> ArchResults.
 template <typename Real>
-ArchResults<Real> convert_arch(const pickle::Value& s) {
+ArchResults<Real> convert_arch(const pickle::Value& s, const std::shared_ptr<const StorageTable>& storages) {
   ArchResults<Real> a;
   a.arch_index = static_cast<int>(int_field(s, "arch_index"));
   a.arch_str = str_field(s, "arch_str");
@@ -260,7 +263,7 @@ ArchResults<Real> convert_arch(const pickle::Value& s) {
     if (!k.is_tuple() || k.size() != 2 || !k[0].is_str())
       schema_fail("['all_results'][" + k.repr() + "]", "a (dataset, seed) tuple key", k);
     try {
-      ResultsCount<Real> run = take_run<Real>(v);
+      ResultsCount<Real> run = take_run<Real>(v, storages);
       run.name = std::string(k[0].as_str());
       run.seed = seed_of(k[1], path);
       a.add_result(std::move(run));
@@ -286,27 +289,28 @@ ArchResults<Real> convert_arch(const pickle::Value& s) {
 }
 
 template <typename Real>
-ArchResults<Real> take_arch(const pickle::Value& v) {
+ArchResults<Real> take_arch(const pickle::Value& v, const std::shared_ptr<const StorageTable>& storages) {
   if (v.is_handle() && v.handle_id() == kArchHandle) {
     const auto* c = static_cast<const ConvertedArch<Real>*>(v.handle_payload().get());
     if (!c->error.empty()) throw SchemaError(c->error_path, c->error);
     return c->arch;
   }
   if (!v.is_dict()) schema_fail("", "an ArchResults dict", v);
-  return convert_arch<Real>(v);
+  return convert_arch<Real>(v, storages);
 }
 
 /// The on_complete hook: converts runs and archs as soon as they are complete.
 template <typename Real>
-pickle::ReaderOptions streaming_options(const LoadOptions& options, std::shared_ptr<std::uint64_t> counter) {
+pickle::ReaderOptions streaming_options(const LoadOptions& options, std::shared_ptr<std::uint64_t> counter,
+                                        std::shared_ptr<const StorageTable> storages) {
   pickle::ReaderOptions ro;
   ro.prescan_memo = false;
-  ro.on_complete = [progress = options.progress, counter](pickle::Value& v) {
+  ro.on_complete = [progress = options.progress, counter, storages](pickle::Value& v) {
     if (!v.is_dict()) return;
     if (looks_like_run(v)) {
       auto c = std::make_shared<ConvertedRun<Real>>();
       try {
-        c->run = convert_run<Real>(v);
+        c->run = convert_run<Real>(v, storages);
       } catch (const SchemaError& e) {
         c->error_path = e.path();
         c->error = e.what();
@@ -319,7 +323,7 @@ pickle::ReaderOptions streaming_options(const LoadOptions& options, std::shared_
     } else if (looks_like_arch(v)) {
       auto c = std::make_shared<ConvertedArch<Real>>();
       try {
-        c->arch = convert_arch<Real>(v);
+        c->arch = convert_arch<Real>(v, storages);
       } catch (const SchemaError& e) {
         c->error_path = e.path();
         c->error = e.what();
@@ -358,13 +362,14 @@ inline std::vector<int> read_index_list(const pickle::Value& v, const std::strin
 /// (NAS-Bench-201: 'less' is hp '12', 'full' hp '200', stored '12' first as
 /// Python's API does) or `OrderedDict(hp -> ..)` (NATS-Bench).
 template <typename Real>
-void add_arch_entry(BasicAPI<Real>& api, int index, const pickle::Value& entry, const std::string& path) {
+void add_arch_entry(BasicAPI<Real>& api, int index, const pickle::Value& entry, const std::string& path,
+                    const std::shared_ptr<const StorageTable>& storages) {
   if (!entry.is_dict()) schema_fail(path, "dict", entry);
   const pickle::Value* less = entry.find("less");
   const pickle::Value* full = entry.find("full");
   auto add = [&](const pickle::Value& v, std::string hp, const std::string& sub) {
     try {
-      api.add_results(index, std::move(hp), take_arch<Real>(v));
+      api.add_results(index, std::move(hp), take_arch<Real>(v, storages));
     } catch (const SchemaError& e) {
       throw e.prefixed(path + sub);
     }
@@ -403,7 +408,8 @@ inline bool is_arch_file_name(const std::string& name) {
 /// Builds an API from an already-unpickled benchmark object (the dict a
 /// `.pth` or NATS single file holds). `source_name` appears in repr() and errors.
 template <typename Real>
-[[nodiscard]] BasicAPI<Real> api_from_value(const pickle::Value& root, const std::string& source_name = "<object>") {
+[[nodiscard]] BasicAPI<Real> api_from_value(const pickle::Value& root, const std::string& source_name = "<object>",
+                                            const std::shared_ptr<const StorageTable>& storages = nullptr) {
   using namespace detail;
   BasicAPI<Real> api;
   try {
@@ -422,7 +428,7 @@ template <typename Real>
           throw SchemaError(path, "index " + std::to_string(index) + " out of range (" + std::to_string(api.size()) +
                                       " architectures)");
         if (v.is_dict() && !v.find("less") && !v.find("full")) nats = true;
-        add_arch_entry(api, static_cast<int>(index), v, path);
+        add_arch_entry(api, static_cast<int>(index), v, path, storages);
         present.push_back(static_cast<int>(index));
       }
     }
@@ -447,9 +453,10 @@ namespace detail {
 /// api_from_value(), then the decoded tree is dismantled (no cycle of a
 /// hostile file can outlive the load).
 template <typename Real>
-BasicAPI<Real> from_document(pickle::Document doc, const std::string& path) {
+BasicAPI<Real> from_document(pickle::Document doc, const std::string& path,
+                             const std::shared_ptr<const StorageTable>& storages) {
   try {
-    BasicAPI<Real> api = api_from_value<Real>(doc.root, path);
+    BasicAPI<Real> api = api_from_value<Real>(doc.root, path, storages);
     pickle::dismantle(std::move(doc.root));
     return api;
   } catch (...) {
@@ -457,6 +464,19 @@ BasicAPI<Real> from_document(pickle::Document doc, const std::string& path) {
     throw;
   }
 }
+/// Opens one file with the streaming hook; `table` receives its storages.
+template <typename Real>
+pickle::Document open_streaming(const std::string& path, const LoadOptions& options,
+                                const std::shared_ptr<std::uint64_t>& counter,
+                                const std::shared_ptr<StorageTable>& table, bool prescan) {
+  pickle::ReaderOptions ro = streaming_options<Real>(options, counter, table);
+  ro.prescan_memo = prescan;
+  pickle::Document doc = pickle::open(path, ro);
+  table->path = doc.path;
+  table->records = doc.storages;
+  return doc;
+}
+
 }  // namespace detail
 
 /// Loads a benchmark from `path`: a NAS-Bench-201 `.pth` (legacy or zip
@@ -468,14 +488,15 @@ template <typename Real>
   namespace fs = std::filesystem;
   using namespace detail;
   auto counter = std::make_shared<std::uint64_t>(0);
-  const pickle::ReaderOptions ro = streaming_options<Real>(options, counter);
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     const fs::path dir(path);
     const fs::path meta_path = dir / "meta.pickle.pbz2";
     if (!fs::exists(meta_path, ec))
       throw LoadError("directory \"" + path + "\" has no meta.pickle.pbz2 (not a NATS-Bench benchmark directory)");
-    BasicAPI<Real> api = from_document<Real>(pickle::open(meta_path.string(), ro), meta_path.string());
+    auto meta_table = std::make_shared<StorageTable>();
+    BasicAPI<Real> api = from_document<Real>(
+        open_streaming<Real>(meta_path.string(), options, counter, meta_table, false), meta_path.string(), meta_table);
     std::vector<int> evaluated(api.evaluated_indexes());
     std::vector<std::string> files;
     for (const auto& e : fs::directory_iterator(dir, ec))
@@ -488,9 +509,10 @@ template <typename Real>
       if (static_cast<std::size_t>(index) >= api.size())
         throw LoadError("\"" + file + "\": index " + std::to_string(index) + " out of range (" +
                         std::to_string(api.size()) + " architectures in meta)");
-      pickle::Document doc = pickle::open(file, ro);
+      auto table = std::make_shared<StorageTable>();
+      pickle::Document doc = open_streaming<Real>(file, options, counter, table, false);
       try {
-        add_arch_entry(api, index, doc.root, "");
+        add_arch_entry(api, index, doc.root, "", table);
       } catch (const SchemaError& e) {
         pickle::dismantle(std::move(doc.root));
         throw to_load_error(e, file);
@@ -507,11 +529,55 @@ template <typename Real>
   // A first pass finds the memo entries that are ever read back, so only those
   // are kept: the working set stays bounded (3x less peak memory on large
   // files). Not for bz2, where the second pass would decompress everything twice.
-  pickle::ReaderOptions file_ro = ro;
-  file_ro.prescan_memo = pickle::detect_format(path) != pickle::Format::kBz2Pickle;
-  BasicAPI<Real> api = from_document<Real>(pickle::open(path, file_ro), path);
+  const bool prescan = pickle::detect_format(path) != pickle::Format::kBz2Pickle;
+  auto table = std::make_shared<StorageTable>();
+  BasicAPI<Real> api = from_document<Real>(open_streaming<Real>(path, options, counter, table, prescan), path, table);
   if (options.progress) options.progress(*counter);
   return api;
+}
+
+/// Python's `reload(archive_root, index)`: replaces the results of
+/// architecture `index` (every architecture when nullopt) with those of
+/// `archive_root/NNNNNN-FULL.pth` (`{'less': ..., 'full': ...}`, trained
+/// weights included).
+template <typename Real>
+void reload_archive(BasicAPI<Real>& api, const std::string& archive_root, std::optional<int> index = std::nullopt) {
+  namespace fs = std::filesystem;
+  using namespace detail;
+  std::error_code ec;
+  if (!fs::is_directory(archive_root, ec)) throw LoadError("invalid archive directory \"" + archive_root + "\"");
+  std::vector<int> indexes;
+  if (index) {
+    indexes.push_back(*index);
+  } else {
+    for (std::size_t i = 0; i < api.size(); ++i) indexes.push_back(static_cast<int>(i));
+  }
+  for (int idx : indexes) {
+    if (idx < 0 || static_cast<std::size_t>(idx) >= api.size())
+      throw QueryError("invalid architecture index " + std::to_string(idx) + " (expected 0.." +
+                       std::to_string(static_cast<long long>(api.size()) - 1) + ")");
+    char name[32];
+    std::snprintf(name, sizeof name, "%06d-FULL.pth", idx);
+    const std::string file = (fs::path(archive_root) / name).string();
+    if (!fs::is_regular_file(file, ec)) throw LoadError("invalid data path \"" + file + "\" (no such archive file)");
+    auto counter = std::make_shared<std::uint64_t>(0);
+    auto table = std::make_shared<StorageTable>();
+    pickle::Document doc = open_streaming<Real>(file, LoadOptions{}, counter, table, false);
+    try {
+      if (!doc.root.is_dict() || !doc.root.find("less") || !doc.root.find("full"))
+        throw SchemaError("", "expected a dict with 'less' and 'full'");
+      BasicAPI<Real> scratch;  // convert first, so a bad file leaves the API untouched
+      scratch.set_meta_archs(std::vector<std::string>(static_cast<std::size_t>(idx) + 1));
+      add_arch_entry(scratch, idx, doc.root, "", table);
+      api.remove_results(idx);
+      for (const auto& hp : scratch.hps(idx))
+        api.add_results(idx, hp, scratch.query_meta_info_by_index(idx, hp));
+    } catch (const SchemaError& e) {
+      pickle::dismantle(std::move(doc.root));
+      throw to_load_error(e, file);
+    }
+    pickle::dismantle(std::move(doc.root));
+  }
 }
 
 inline std::function<void(std::uint64_t)> stderr_progress() {
@@ -529,6 +595,11 @@ inline std::function<void(std::uint64_t)> stderr_progress() {
 template <typename Real>
 BasicAPI<Real> BasicAPI<Real>::load(const std::string& path, const LoadOptions& options) {
   return load_api<Real>(path, options);
+}
+
+template <typename Real>
+void BasicAPI<Real>::reload(const std::string& archive_root, std::optional<int> index) {
+  reload_archive(*this, archive_root, index);
 }
 
 }  // namespace nasbench

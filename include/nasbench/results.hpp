@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <memory>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -22,6 +23,8 @@
 
 #include "nasbench/detail/python_random.hpp"
 #include "nasbench/error.hpp"
+#include "nasbench/pickle/container.hpp"
+#include "nasbench/pickle/value.hpp"
 
 namespace nasbench {
 
@@ -204,6 +207,26 @@ struct TimeInfo {
   }
 };
 
+/// The tensor storages of one torch.save file (where trained weights' bytes are).
+struct StorageTable {
+  std::string path;
+  std::vector<pickle::StorageRecord> records;
+  /// The storage with this key, or nullptr.
+  [[nodiscard]] const pickle::StorageRecord* find(std::string_view key) const {
+    for (const auto& r : records)
+      if (r.key == key) return &r;
+    return nullptr;
+  }
+};
+
+/// Trained weights of a run as the file holds them: the state dict (an
+/// OrderedDict name -> tensor descriptor) and the storages its tensors live
+/// in. nn/weights.hpp turns it into LibTorch tensors.
+struct NetState {
+  pickle::Value state_dict;
+  std::shared_ptr<const StorageTable> storages;
+};
+
 /// One training run: one architecture, one dataset, one seed (Python's
 /// `ResultsCount`).
 template <typename Real>
@@ -221,7 +244,12 @@ class ResultsCount {
   std::vector<std::string> eval_names;        ///< as listed in the file
   std::vector<std::pair<std::string, EvalSeries<Real>>> evals;  ///< per set name
   bool eval_times_usable = false;  ///< eval_times is a non-empty dict
-  bool has_net_state_dict = false; ///< the file holds trained weights for this run
+  std::shared_ptr<const NetState> net_state;  ///< trained weights (Python's net_state_dict), or null
+
+  /// Python's `get_net_param()`: the trained weights, or nullptr (None).
+  [[nodiscard]] const NetState* get_net_param() const noexcept { return net_state.get(); }
+  /// Python's `clear_params()`: forget the trained weights.
+  void clear_params() noexcept { net_state.reset(); }
 
   /// The eval series of `set`, or nullptr.
   [[nodiscard]] const EvalSeries<Real>* find_eval(std::string_view set) const noexcept {
@@ -636,8 +664,22 @@ class ArchResults {
   }
   /// Python's `clear_params()`: forget the trained weights of every run.
   void clear_params() noexcept {
-    for (auto& r : results_) r.has_net_state_dict = false;
+    for (auto& r : results_) r.clear_params();
     clear_net_done = true;
+  }
+
+  /// Python's `get_net_param(dataset, seed)`: the weights of one run (nullptr: None).
+  [[nodiscard]] const NetState* get_net_param(std::string_view dataset, int seed) const {
+    for (const auto& r : results_)
+      if (r.name == dataset && r.seed == seed) return r.get_net_param();
+    throw QueryError("key=(" + detail::quoted(dataset) + ", " + std::to_string(seed) + ") not in all_results of architecture " +
+                     std::to_string(arch_index));
+  }
+  /// Python's `get_net_param(dataset)`: seed -> weights (nullptr: None), in dataset_seed order.
+  [[nodiscard]] std::vector<std::pair<int, const NetState*>> get_net_param(std::string_view dataset) const {
+    std::vector<std::pair<int, const NetState*>> out;
+    for (const auto& [seed, run] : query(dataset)) out.emplace_back(seed, run->get_net_param());
+    return out;
   }
 
   /// The runs of `dataset`; QueryError naming the available datasets otherwise.

@@ -1,0 +1,9 @@
+#pragma once
+/// @file nn.hpp
+/// Umbrella header of the LibTorch part: the benchmark's network and trained
+/// weights. The only part of nasbench that includes torch.
+
+#include "nasbench/nasbench.hpp"
+#include "nasbench/nn/ops.hpp"
+#include "nasbench/nn/tiny_network.hpp"
+#include "nasbench/nn/weights.hpp"
