@@ -42,18 +42,12 @@ namespace nasbench {
 
 namespace detail {
 
-/// A converted ResultsCount (or the reason it could not be converted) held by
-/// the handle that replaces its dict.
-template <typename Real>
-struct ConvertedRun {
-  ResultsCount<Real> run;
+/// A converted ResultsCount or ArchResults (or the reason it could not be
+/// converted), held by the handle that replaces its dict.
+template <typename T>
+struct Converted {
+  T value;
   std::string error_path, error;  ///< "['train_losses']", "expected dict, got list"; error empty when fine
-};
-/// A converted ArchResults, likewise.
-template <typename Real>
-struct ConvertedArch {
-  ArchResults<Real> arch;
-  std::string error_path, error;
 };
 inline constexpr std::int64_t kRunHandle = 0x52554e;   // "RUN"
 inline constexpr std::int64_t kArchHandle = 0x415243;  // "ARC"
@@ -237,16 +231,39 @@ ResultsCount<Real> convert_run(const pickle::Value& s, const std::shared_ptr<con
   return r;
 }
 
-/// A run: a converted handle, or a state dict converted now.
+/// A converted handle's value (or its conversion error), or a state dict
+/// converted now (objects built without the streaming hook).
+template <typename T, typename Convert>
+T take(const pickle::Value& v, std::int64_t handle_id, const char* expected, Convert&& convert) {
+  if (v.is_handle() && v.handle_id() == handle_id) {
+    const auto* c = static_cast<const Converted<T>*>(v.handle_payload().get());
+    if (!c->error.empty()) throw SchemaError(c->error_path, c->error);
+    return c->value;
+  }
+  if (!v.is_dict()) schema_fail("", expected, v);
+  return convert(v);
+}
+
+/// Converts the completed dict `v` and turns it into a handle holding the
+/// result, or the error to report once its key path is known.
+template <typename T, typename Convert>
+void convert_to_handle(pickle::Value& v, std::int64_t handle_id, Convert&& convert) {
+  auto c = std::make_shared<Converted<T>>();
+  try {
+    c->value = convert(v);
+  } catch (const SchemaError& e) {
+    c->error_path = e.path();
+    c->error = e.what();
+  } catch (const LoadError& e) {
+    c->error = std::string(e.what()).substr(10);  // drop "nasbench: "
+  }
+  v.become_handle(handle_id, std::move(c));
+}
+
 template <typename Real>
 ResultsCount<Real> take_run(const pickle::Value& v, const std::shared_ptr<const StorageTable>& storages) {
-  if (v.is_handle() && v.handle_id() == kRunHandle) {
-    const auto* c = static_cast<const ConvertedRun<Real>*>(v.handle_payload().get());
-    if (!c->error.empty()) throw SchemaError(c->error_path, c->error);
-    return c->run;
-  }
-  if (!v.is_dict()) schema_fail("", "a ResultsCount dict", v);
-  return convert_run<Real>(v, storages);
+  return take<ResultsCount<Real>>(v, kRunHandle, "a ResultsCount dict",
+                                  [&](const pickle::Value& s) { return convert_run<Real>(s, storages); });
 }
 
 /// An ArchResults state -> ArchResults.
@@ -290,13 +307,8 @@ ArchResults<Real> convert_arch(const pickle::Value& s, const std::shared_ptr<con
 
 template <typename Real>
 ArchResults<Real> take_arch(const pickle::Value& v, const std::shared_ptr<const StorageTable>& storages) {
-  if (v.is_handle() && v.handle_id() == kArchHandle) {
-    const auto* c = static_cast<const ConvertedArch<Real>*>(v.handle_payload().get());
-    if (!c->error.empty()) throw SchemaError(c->error_path, c->error);
-    return c->arch;
-  }
-  if (!v.is_dict()) schema_fail("", "an ArchResults dict", v);
-  return convert_arch<Real>(v, storages);
+  return take<ArchResults<Real>>(v, kArchHandle, "an ArchResults dict",
+                                 [&](const pickle::Value& s) { return convert_arch<Real>(s, storages); });
 }
 
 /// The on_complete hook: converts runs and archs as soon as they are complete.
@@ -308,29 +320,13 @@ pickle::ReaderOptions streaming_options(const LoadOptions& options, std::shared_
   ro.on_complete = [progress = options.progress, counter, storages](pickle::Value& v) {
     if (!v.is_dict()) return;
     if (looks_like_run(v)) {
-      auto c = std::make_shared<ConvertedRun<Real>>();
-      try {
-        c->run = convert_run<Real>(v, storages);
-      } catch (const SchemaError& e) {
-        c->error_path = e.path();
-        c->error = e.what();
-      } catch (const LoadError& e) {
-        c->error = std::string(e.what()).substr(10);  // drop "nasbench: "
-      }
-      v.become_handle(kRunHandle, std::move(c));
+      convert_to_handle<ResultsCount<Real>>(v, kRunHandle,
+                                            [&](const pickle::Value& s) { return convert_run<Real>(s, storages); });
       ++*counter;
       if (progress && (*counter & 1023) == 0) progress(*counter);
     } else if (looks_like_arch(v)) {
-      auto c = std::make_shared<ConvertedArch<Real>>();
-      try {
-        c->arch = convert_arch<Real>(v, storages);
-      } catch (const SchemaError& e) {
-        c->error_path = e.path();
-        c->error = e.what();
-      } catch (const LoadError& e) {
-        c->error = std::string(e.what()).substr(10);  // drop "nasbench: "
-      }
-      v.become_handle(kArchHandle, std::move(c));
+      convert_to_handle<ArchResults<Real>>(v, kArchHandle,
+                                           [&](const pickle::Value& s) { return convert_arch<Real>(s, storages); });
     }
   };
   return ro;
