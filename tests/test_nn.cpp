@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -189,4 +190,120 @@ TEST_CASE("the network runs in float64 and on every available device", "[nn]") {
   const auto [fc, lc] = net->forward(x.to(torch::kFloat64).to(torch::kCUDA));
   CHECK(lc.device().is_cuda());
   CHECK(torch::allclose(lc.cpu(), l64, 1e-8, 1e-10));
+}
+
+namespace {
+torch::Tensor json_tensor(const json& values, std::vector<std::int64_t> shape) {
+  std::vector<double> flat;
+  std::function<void(const json&)> walk = [&](const json& v) {
+    if (v.is_array())
+      for (const auto& x : v) walk(x);
+    else
+      flat.push_back(v.get<double>());
+  };
+  walk(values);
+  return torch::tensor(flat, torch::kFloat64).reshape(shape).to(torch::kFloat32);
+}
+double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
+}
+}  // namespace
+
+TEST_CASE("trained weights from torch.save (legacy and zip) give Python's outputs", "[nn][weights]") {
+  const std::string dir = nn_fixtures();
+  if (!exists(dir + "/manifest.json")) {
+    WARN("nn fixtures absent (NASBENCH_NN_FIXTURES): skipped");
+    return;
+  }
+  for (const char* config : {"a", "b", "c"})
+    for (const char* container : {"legacy", "zip"}) {
+      const std::string path = dir + "/net_" + config + "_" + container + ".pth";
+      CAPTURE(path);
+      const auto file = nn::open_torch_file(path);
+      CHECK(file.document.format ==
+            (std::string(container) == "zip" ? nasbench::pickle::Format::kTorchZip : nasbench::pickle::Format::kTorchLegacy));
+      const auto& root = file.document.root;
+      auto tensors = file.tensors();
+      auto net = nn::TinyNetwork(nn::TinyNetworkOptions(root.at("C").as_int(), root.at("N").as_int(),
+                                                        nasbench::Structure::parse(root.at("arch").as_str()),
+                                                        root.at("num_classes").as_int()));
+      nn::load_state_dict(*net, tensors.state_dict(root.at("state_dict")));
+      net->eval();
+      torch::NoGradGuard guard;
+      const auto [features, logits] = net->forward(tensors(root.at("input")));
+      const auto want_f = tensors(root.at("features")), want_l = tensors(root.at("logits"));
+      CHECK(max_abs_diff(features, want_f) < 1e-5);
+      CHECK(max_abs_diff(logits, want_l) < 1e-5);
+      CHECK(torch::allclose(logits, want_l, 1e-5, 1e-5));
+      // Views keep sharing their storage, with offsets and strides.
+      const auto& views = root.at("views");
+      const auto a = tensors(views.at("a")), b = tensors(views.at("b")), c = tensors(views.at("c"));
+      CHECK(a.scalar_type() == torch::kFloat64);
+      CHECK(b.data_ptr() == static_cast<void*>(a.data_ptr<double>() + b.storage_offset()));
+      CHECK(torch::equal(b, a.slice(0, 1, 3)));
+      CHECK(torch::equal(c, a.t()));
+      CHECK(c.strides() == a.t().strides());
+      a.add_(1);  // one storage: the change shows through every view
+      CHECK(torch::equal(c, a.t()));
+    }
+}
+
+TEST_CASE("params and FLOPs of 80 architectures x 3 datasets equal the Python reference", "[nn][costs]") {
+  const std::string dir = nn_fixtures();
+  if (!exists(dir + "/costs.json")) return;
+  std::ifstream in(dir + "/costs.json");
+  const json rows = json::parse(in);
+  REQUIRE(rows.size() >= 200);
+  for (const auto& r : rows) {
+    CAPTURE(r.dump());
+    auto net = nn::TinyNetwork(nn::TinyNetworkOptions(r["C"], r["N"], nasbench::Structure::parse(r["arch"].get<std::string>()),
+                                                      r["num_classes"]));
+    CHECK(net->count_flops(r["input_hw"], r["input_hw"]) == r["macs"].get<double>());  // exact integer count
+    CHECK(nn::count_flops_m(net, r["input_hw"]) == Approx(r["flops_m"].get<double>()).epsilon(1e-12));
+    CHECK(nn::count_parameters_mb(*net) == Approx(r["params_mb"].get<double>()).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("reload an archive, get_net_param, and run the trained network", "[nn][weights]") {
+  const std::string dir = nn_fixtures();
+  const std::string bench = env_or("NASBENCH_BENCH_FIXTURES",
+#ifdef NASBENCH_BENCH_FIXTURES_DEFAULT
+                                   NASBENCH_BENCH_FIXTURES_DEFAULT
+#else
+                                   ""
+#endif
+  );
+  if (!exists(dir + "/000284-FULL.expected.json") || !exists(bench + "/tiny.pth")) return;
+  std::ifstream in(dir + "/000284-FULL.expected.json");
+  const json expected = json::parse(in);
+  auto api = nasbench::NASBench201API::load(bench + "/tiny.pth");
+  CHECK(api.get_net_param(284, "cifar100", 111, "12") == nullptr);  // the benchmark file holds no weights
+  api.reload(dir, 284);
+  const auto shape = expected["input"]["shape"].get<std::vector<std::int64_t>>();
+  const auto input = json_tensor(expected["input"]["values"], shape);
+  for (const auto& w : expected["with_weights"]) {
+    CAPTURE(w["hp"], w["dataset"], w["seed"]);
+    const nasbench::NetState* weights =
+        api.get_net_param(284, w["dataset"].get<std::string>(), w["seed"].get<int>(), w["hp"].get<std::string>());
+    REQUIRE(weights != nullptr);
+    const auto sd = nn::to_state_dict(weights);
+    CHECK(static_cast<std::int64_t>(sd.size()) == w["state_dict_entries"].get<std::int64_t>());
+    auto net = nn::TinyNetwork(nn::TinyNetworkOptions(expected["C"], expected["N"],
+                                                      nasbench::Structure::parse(expected["arch"].get<std::string>()),
+                                                      w["num_classes"]));
+    nn::load_state_dict(*net, sd);
+    net->eval();
+    torch::NoGradGuard guard;
+    const auto [features, logits] = net->forward(input);
+    CHECK(max_abs_diff(logits, json_tensor(w["logits"], logits.sizes().vec())) < 1e-5);
+    CHECK(max_abs_diff(features, json_tensor(w["features"], features.sizes().vec())) < 1e-5);
+  }
+  for (const auto& w : expected["without_weights"])
+    CHECK(api.get_net_param(284, w[1].get<std::string>(), w[2].get<int>(), w[0].get<std::string>()) == nullptr);
+  api.clear_params(284);
+  CHECK(api.get_net_param(284, "cifar100", 111, "12") == nullptr);
+  CHECK_THROWS_WITH(api.reload(dir, 11), Catch::Contains("000011-FULL.pth\" (no such archive file)"));
+  CHECK_THROWS_AS(api.reload(dir, 99999), nasbench::QueryError);
+  CHECK_THROWS_WITH(api.reload("/nonexistent-archive", 284),
+                    "nasbench: invalid archive directory \"/nonexistent-archive\"");
 }

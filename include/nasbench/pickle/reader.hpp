@@ -874,6 +874,10 @@ class Reader {
     }
     if (state.is_none()) return;
     if (state.is_dict() && state.size() == 0) return;
+    // A dict subclass with instance attributes: PyTorch's state_dict() is an
+    // OrderedDict carrying `_metadata` (module versions), restored by BUILD as
+    // an attribute. Attributes are not items; they are dropped.
+    if (obj.is_dict() && state.is_dict()) return;
     std::string r = state.repr();
     if (r.size() > 60) r = r.substr(0, 57) + "...";
     fail("BUILD with state " + r + " on a " + std::string(obj.type_name()) + " is not supported");
