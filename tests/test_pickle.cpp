@@ -1027,3 +1027,17 @@ TEST_CASE("pickle: real NATS-Bench sample files", "[pickle]") {
     CHECK(r.at("flop").as_float() == 4.481114);
   }
 }
+
+TEST_CASE("pickle: attributes of a dict subclass (state_dict's _metadata) are dropped, items kept", "[pickle]") {
+  // pickle.dumps(od, 2) of OrderedDict(a=1) with od._metadata = {'x': 1}, as every PyTorch state_dict has.
+  const std::string hex =
+      "800263636f6c6c656374696f6e730a4f726465726564446963740a71002952710158010000006171024b01737d710358090000005f6d"
+      "6574616461746171047d710558010000007871064b017373622e";
+  std::string bytes;
+  for (std::size_t i = 0; i < hex.size(); i += 2) bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  const nasbench::pickle::Value v = nasbench::pickle::loads(bytes);
+  REQUIRE(v.is_ordered_dict());
+  CHECK(v.size() == 1);
+  CHECK(v.at("a").as_int() == 1);
+  CHECK(v.find("_metadata") == nullptr);
+}
