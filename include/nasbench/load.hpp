@@ -28,6 +28,9 @@
 #include <vector>
 
 #include <unistd.h>  // isatty
+#if defined(__GLIBC__)
+#include <malloc.h>  // malloc_trim
+#endif
 
 #include "nasbench/api.hpp"
 #include "nasbench/error.hpp"
@@ -228,6 +231,7 @@ ResultsCount<Real> convert_run(const pickle::Value& s, const std::shared_ptr<con
     if (!w->is_dict()) schema_fail("['net_state_dict']", "a state dict (OrderedDict of tensors)", *w);
     r.net_state = std::make_shared<NetState>(NetState{*w, storages});
   }
+  r.finalize();
   return r;
 }
 
@@ -446,6 +450,13 @@ template <typename Real>
 }
 
 namespace detail {
+/// Returns the reader's freed working memory to the system (glibc keeps it otherwise).
+inline void release_free_memory() {
+#if defined(__GLIBC__)
+  ::malloc_trim(0);
+#endif
+}
+
 /// api_from_value(), then the decoded tree is dismantled (no cycle of a
 /// hostile file can outlive the load).
 template <typename Real>
@@ -520,6 +531,7 @@ template <typename Real>
     api.set_source(dir.filename().empty() ? dir.parent_path().filename().string() : dir.filename().string(),
                    class_name_for(api.meta_archs(), true));
     if (options.progress) options.progress(*counter);
+    release_free_memory();
     return api;
   }
   // A first pass finds the memo entries that are ever read back, so only those
@@ -529,6 +541,7 @@ template <typename Real>
   auto table = std::make_shared<StorageTable>();
   BasicAPI<Real> api = from_document<Real>(open_streaming<Real>(path, options, counter, table, prescan), path, table);
   if (options.progress) options.progress(*counter);
+  release_free_memory();
   return api;
 }
 

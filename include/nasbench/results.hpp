@@ -93,6 +93,7 @@ class Series {
  public:
   /// Sets the value of `epoch`.
   void set(std::size_t epoch, double value) {
+    totals_.clear();
     if (epoch >= values_.size()) {
       values_.resize(epoch + 1, Real(0));
       present_.resize(epoch + 1, 0);
@@ -126,6 +127,37 @@ class Series {
   void clear() noexcept {
     values_.clear();
     present_.clear();
+    totals_.clear();
+  }
+  /// Sum of the values of epochs 0..epoch added left to right from 0 (what
+  /// Python's `sum` gives), or nullopt when one of them is absent.
+  [[nodiscard]] std::optional<double> running_total(std::size_t epoch) const noexcept {
+    if (!totals_.empty()) {
+      if (epoch < totals_.size()) return totals_[epoch];
+      return std::nullopt;  // totals_ covers the whole leading run of present epochs
+    }
+    double total = 0;
+    for (std::size_t i = 0; i <= epoch; ++i) {
+      if (!has(i)) return std::nullopt;
+      total += static_cast<double>(values_[i]);
+    }
+    return total;
+  }
+  /// Precomputes running_total() for every epoch (the same additions, once),
+  /// making it constant-time; set() drops them again.
+  void precompute_totals() {
+    totals_.clear();
+    double total = 0;
+    for (std::size_t i = 0; i < values_.size() && present_[i]; ++i) {
+      total += static_cast<double>(values_[i]);
+      totals_.push_back(total);
+    }
+    totals_.shrink_to_fit();
+  }
+  /// Releases spare capacity (loaders call it once a series is complete).
+  void compact() {
+    values_.shrink_to_fit();
+    present_.shrink_to_fit();
   }
   /// Overwrites every present value with `value`.
   void fill_present(double value) {
@@ -136,6 +168,7 @@ class Series {
  private:
   std::vector<Real> values_;
   std::vector<std::uint8_t> present_;
+  std::vector<double> totals_;  ///< running totals, for time series (see precompute_totals)
 };
 
 /// The results of one evaluation set (`x-valid`, `ori-test`, ...) over epochs.
@@ -274,8 +307,9 @@ class ResultsCount {
     info.iepoch = e;
     if (train_times) {
       info.cur_time = need(*train_times, ue, "train_times");
-      double total = 0;
-      for (std::size_t i = 0; i <= ue; ++i) total += need(*train_times, i, "train_times");
+      std::optional<double> total = train_times->running_total(ue);
+      if (!total)
+        for (std::size_t i = 0; i <= ue; ++i) (void)need(*train_times, i, "train_times");  // names the gap
       info.all_time = total;
     }
     info.loss = need(train_losses, ue, "train_losses");
@@ -285,12 +319,12 @@ class ResultsCount {
 
   /// Python's `get_eval(name, iepoch)`; `valid` is an alias of `x-valid`.
   [[nodiscard]] EpochInfo get_eval(std::string_view set, std::optional<int> iepoch = std::nullopt) const {
-    const std::string name = set == "valid" ? "x-valid" : std::string(set);
+    const std::string_view name = set == "valid" ? std::string_view("x-valid") : set;
     const int e = check_epoch(iepoch);
     const auto ue = static_cast<std::size_t>(e);
     const EvalSeries<Real>* s = find_eval(name);
     auto missing = [&](const char* what) {
-      return QueryError("no " + detail::quoted(name + "@" + std::to_string(e)) + " in " + what + " of " +
+      return QueryError("no " + detail::quoted(std::string(name) + "@" + std::to_string(e)) + " in " + what + " of " +
                         describe() + " (eval sets: " +
                         detail::join(evals, [](const auto& p) { return p.first; }) + ")");
     };
@@ -299,12 +333,12 @@ class ResultsCount {
     if (eval_times_usable) {
       if (!s || !s->times.has(ue)) throw missing("eval_times");
       info.cur_time = *s->times.get(ue);
-      double total = 0;
-      for (std::size_t i = 0; i <= ue; ++i) {
-        if (!s->times.has(i)) throw QueryError("no " + detail::quoted(name + "@" + std::to_string(i)) +
-                                               " in eval_times of " + describe());
-        total += *s->times.get(i);
-      }
+      const std::optional<double> total = s->times.running_total(ue);
+      if (!total)
+        for (std::size_t i = 0; i <= ue; ++i)
+          if (!s->times.has(i))
+            throw QueryError("no " + detail::quoted(std::string(name) + "@" + std::to_string(i)) + " in eval_times of " +
+                             describe());
       info.all_time = total;
     }
     if (!s || !s->losses.has(ue)) throw missing("eval_losses");
@@ -382,6 +416,7 @@ class ResultsCount {
   void reset_pseudo_train_times(double per_epoch) {
     Series<Real> s;
     for (int i = 0; i < epochs; ++i) s.set(static_cast<std::size_t>(i), per_epoch);
+    s.precompute_totals();
     train_times = std::move(s);
   }
   /// Python's `reset_pseudo_eval_times(eval_name, estimated_per_epoch_time)`.
@@ -391,7 +426,25 @@ class ResultsCount {
                        detail::join(eval_names, [](const std::string& s) { return s; }) + ")");
     auto& times = eval_series(eval_name).times;
     for (int i = 0; i < epochs; ++i) times.set(static_cast<std::size_t>(i), per_epoch);
+    times.precompute_totals();
     eval_times_usable = true;
+  }
+
+  /// Releases spare capacity and precomputes the running time totals
+  /// (loaders call it once the run is complete).
+  void finalize() {
+    for (Series<Real>* x : {&train_acc1es, &train_acc5es, &train_losses}) x->compact();
+    if (train_times) {
+      train_times->compact();
+      train_times->precompute_totals();
+    }
+    for (auto& [name, e] : evals) {
+      e.acc1es.compact();
+      e.losses.compact();
+      e.times.compact();
+      e.times.precompute_totals();
+    }
+    evals.shrink_to_fit();
   }
 
   /// "cifar10 seed 777" for messages.
@@ -530,18 +583,22 @@ class ArchResults {
   [[nodiscard]] Metrics get_metrics(std::string_view dataset, std::string_view setname,
                                     std::optional<int> iepoch, SeedChoice choice, Random* rng = nullptr) const {
     const DatasetRuns& d = runs_of(dataset);
-    std::vector<EpochInfo> infos;
-    infos.reserve(d.runs.size());
-    for (std::uint32_t r : d.runs)
-      infos.push_back(setname == "train" ? results_[r].get_train(iepoch) : results_[r].get_eval(setname, iepoch));
+    // Seed counts are small: no allocation below 9 seeds (this is the hot path of get_more_info).
+    const std::size_t n = d.runs.size();
+    EpochInfo small[8];
+    std::vector<EpochInfo> large(n > 8 ? n : 0);
+    EpochInfo* infos = n > 8 ? large.data() : small;
+    const bool train = setname == "train";
+    for (std::size_t i = 0; i < n; ++i)
+      infos[i] = train ? results_[d.runs[i]].get_train(iepoch) : results_[d.runs[i]].get_eval(setname, iepoch);
     auto one = [](const EpochInfo& e) {
       return Metrics{static_cast<double>(e.iepoch), e.loss, e.accuracy, e.cur_time, e.all_time};
     };
     switch (choice.kind()) {
       case SeedChoice::Kind::kRandom: {
         if (!rng) throw QueryError("get_metrics with is_random=True needs a random engine");
-        if (infos.empty()) throw QueryError("no seed to choose from for " + detail::quoted(dataset));
-        return one(infos[static_cast<std::size_t>(rng->randbelow(infos.size()))]);
+        if (n == 0) throw QueryError("no seed to choose from for " + detail::quoted(dataset));
+        return one(infos[static_cast<std::size_t>(rng->randbelow(n))]);
       }
       case SeedChoice::Kind::kSeed: {
         for (std::size_t i = 0; i < d.seeds.size(); ++i)
@@ -553,16 +610,18 @@ class ArchResults {
       case SeedChoice::Kind::kMean: break;
     }
     Metrics m;
-    if (infos.empty()) return m;  // Python: every key absent; we give all None
+    if (n == 0) return m;  // Python: every key absent; we give all None
+    double small_xs[8];
+    std::vector<double> large_xs(n > 8 ? n : 0);
+    double* xs = n > 8 ? large_xs.data() : small_xs;
     auto mean_of = [&](auto field) -> std::optional<double> {
-      if (!field(infos.front())) return std::nullopt;
-      std::vector<double> xs;
-      for (const auto& e : infos) {
-        const std::optional<double> v = field(e);
+      if (!field(infos[0])) return std::nullopt;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::optional<double> v = field(infos[i]);
         if (!v) throw QueryError("seeds of " + detail::quoted(dataset) + " disagree on whether times exist");
-        xs.push_back(*v);
+        xs[i] = *v;
       }
-      return detail::numpy_mean(xs);
+      return detail::numpy_sum(xs, n) / static_cast<double>(n);  // np.mean
     };
     m.iepoch = mean_of([](const EpochInfo& e) { return std::optional<double>(e.iepoch); });
     m.loss = mean_of([](const EpochInfo& e) { return std::optional<double>(e.loss); });
