@@ -1,11 +1,12 @@
 // Forward pass of the largest NAS-Bench-201 network (every edge nor_conv_3x3,
 // C=16, N=5, 10 classes) on CIFAR-shaped input, and network construction time.
 // Prints one JSON object; bench/run_nn_bench.sh compares it with Python.
-//   nasbench_bench_nn [--batch 256] [--iters 10] [--threads N]
+//   nasbench_bench_nn [--batch 256] [--iters 10] [--threads N] [--mode no_grad|inference]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,10 +21,12 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   long batch = 256, iters = 10, threads = 0;
+  std::string mode = "no_grad";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--batch")) batch = std::stol(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--iters")) iters = std::stol(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--threads")) threads = std::stol(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--mode")) mode = argv[i + 1];
   }
   if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
   const auto cell = nasbench::Structure::parse(
@@ -39,6 +42,8 @@ int main(int argc, char** argv) {
   auto net = nasbench::nn::TinyNetwork(nasbench::nn::TinyNetworkOptions(16, 5, cell, 10));
   net->eval();
   torch::NoGradGuard no_grad;
+  std::optional<c10::InferenceMode> inference;
+  if (mode == "inference") inference.emplace();
   const auto x = torch::randn({batch, 3, 32, 32});
   for (int i = 0; i < 2; ++i) (void)net->forward(x);  // warm-up
   std::vector<double> fwd;
@@ -47,8 +52,8 @@ int main(int argc, char** argv) {
     (void)net->forward(x);
     fwd.push_back(std::chrono::duration<double, std::milli>(clock::now() - t0).count());
   }
-  std::printf("{\"impl\": \"nasbench C++\", \"threads\": %d, \"batch\": %ld, \"build_ms_median\": %.4f, "
+  std::printf("{\"impl\": \"nasbench C++\", \"mode\": \"%s\", \"threads\": %d, \"batch\": %ld, \"build_ms_median\": %.4f, "
               "\"build_ms_first\": %.4f, \"forward_ms_median\": %.3f, \"forward_ms_min\": %.3f}\n",
-              torch::get_num_threads(), batch, median(build), build.front(), median(fwd),
+              mode.c_str(), torch::get_num_threads(), batch, median(build), build.front(), median(fwd),
               *std::min_element(fwd.begin(), fwd.end()));
 }

@@ -2,7 +2,7 @@
 # Forward pass and construction of the largest NAS-Bench-201 network: nasbench
 # (C++/LibTorch) against the same network in Python PyTorch, in one run,
 # interleaved (C++, Python, C++, Python) so both see the same machine state.
-# Usage: bash bench/run_nn_bench.sh [--batch 256] [--iters 10] [--threads N]
+# Usage: bash bench/run_nn_bench.sh [--batch 256] [--iters 10] [--threads N] [--mode no_grad|inference]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="$ROOT/build/bench"
@@ -27,5 +27,5 @@ for key, label in (("forward_ms_median", "forward, batch %d (ms, median)" % cpp[
                    ("build_ms_median", "construction (ms, median of 30)")):
     c, p = best(cpp, key), best(py, key)
     print("| %s | %.3f | %.3f | %.3f |" % (label, c, p, c / p))
-print("\nthreads: C++ %d, Python %d; best of 2 interleaved rounds" % (cpp[0]["threads"], py[0]["threads"]))
+print("\nthreads: C++ %d, Python %d; autograd: %s; best of 2 interleaved rounds" % (cpp[0]["threads"], py[0]["threads"], cpp[0]["mode"]))
 PY

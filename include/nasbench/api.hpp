@@ -297,10 +297,12 @@ class BasicAPI {
                         m.all_time};
     };
     auto attempt = [&](std::string_view set) -> std::optional<SetSummary> {
+      // Python's `try: ... except: ... = None`, without paying for an exception each time.
+      if (!ar.has_eval_metrics(dataset, set, iepoch)) return std::nullopt;
       try {
         return summary(ar.get_metrics(dataset, set, iepoch, is_random, &rng));
       } catch (const QueryError&) {
-        return std::nullopt;  // Python's bare `except: ... = None`
+        return std::nullopt;
       }
     };
     MoreInfo info;

@@ -118,17 +118,20 @@ inline std::size_t epoch_of(std::int64_t e, const std::string& path) {
   return static_cast<std::size_t>(e);
 }
 
-/// `{epoch: value}` into a Series; None values are left absent.
+/// `{epoch: value}` into a Series; None values are left absent. Key paths
+/// are only built for an error (this runs for every value of the file).
 template <typename Real>
 void read_epoch_series(const pickle::Value& dict, std::string_view key, Series<Real>& out) {
   const pickle::Value& d = field(dict, key);
   if (!d.is_dict()) schema_fail(key_repr(key), "dict", d);
   for (const auto& [k, v] : d.dict_items()) {
     if (!k.is_int()) schema_fail(key_repr(key) + "[" + k.repr() + "]", "an int epoch key", k);
-    const std::string path = key_repr(key) + "[" + std::to_string(k.as_int()) + "]";
-    const std::size_t e = epoch_of(k.as_int(), path);
+    const std::int64_t e = k.as_int();
+    auto path = [&] { return key_repr(key) + "[" + std::to_string(e) + "]"; };
+    if (e < 0 || e >= kMaxEpochs) (void)epoch_of(e, path());  // throws
     if (v.is_none()) continue;
-    out.set(e, number(v, path));
+    if (!v.is_int() && !v.is_float()) schema_fail(path(), "a number", v);
+    out.set(static_cast<std::size_t>(e), v.to_double());
   }
 }
 
@@ -140,18 +143,19 @@ void read_eval_series(const pickle::Value& d, std::string_view key, ResultsCount
   for (const auto& [k, v] : d.dict_items()) {
     if (!k.is_str()) schema_fail(key_repr(key) + "[" + k.repr() + "]", "a 'set@epoch' str key", k);
     const std::string_view name = k.as_str();
-    const std::string path = key_repr(key) + "['" + std::string(name) + "']";
+    auto path = [&] { return key_repr(key) + "['" + std::string(name) + "']"; };
     const std::size_t at = name.rfind('@');
     if (at == std::string_view::npos || at + 1 >= name.size() || name.size() - at - 1 > 7)
-      throw SchemaError(path, "expected a 'set@epoch' key");
+      throw SchemaError(path(), "expected a 'set@epoch' key");
     std::int64_t e = 0;
     for (char c : name.substr(at + 1)) {
-      if (c < '0' || c > '9') throw SchemaError(path, "expected a 'set@epoch' key");
+      if (c < '0' || c > '9') throw SchemaError(path(), "expected a 'set@epoch' key");
       e = e * 10 + (c - '0');
     }
-    const std::size_t epoch = epoch_of(e, path);
+    if (e >= kMaxEpochs) (void)epoch_of(e, path());  // throws
     if (v.is_none()) continue;
-    (run.eval_series(name.substr(0, at)).*member).set(epoch, number(v, path));
+    if (!v.is_int() && !v.is_float()) schema_fail(path(), "a number", v);
+    (run.eval_series(name.substr(0, at)).*member).set(static_cast<std::size_t>(e), v.to_double());
   }
 }
 

@@ -348,6 +348,19 @@ class ResultsCount {
     return info;
   }
 
+  /// Whether get_eval(set, iepoch) would answer (rather than raise), without
+  /// building the error: get_more_info drops absent sets silently, often.
+  [[nodiscard]] bool has_eval(std::string_view set, std::optional<int> iepoch = std::nullopt) const noexcept {
+    const std::string_view name = set == "valid" ? std::string_view("x-valid") : set;
+    const int e = iepoch ? *iepoch : epochs - 1;
+    if (e < 0 || e >= epochs) return false;
+    const auto ue = static_cast<std::size_t>(e);
+    const EvalSeries<Real>* s = find_eval(name);
+    if (!s) return false;
+    if (eval_times_usable && !s->times.running_total(ue)) return false;
+    return s->losses.has(ue) && s->acc1es.has(ue);
+  }
+
   /// Python's `get_latency()`: the mean latency, or -1.0 when absent.
   [[nodiscard]] double get_latency() const {
     if (!latency) return -1.0;
@@ -629,6 +642,17 @@ class ArchResults {
     m.cur_time = mean_of([](const EpochInfo& e) { return e.cur_time; });
     m.all_time = mean_of([](const EpochInfo& e) { return e.all_time; });
     return m;
+  }
+
+  /// Whether get_metrics(dataset, set, iepoch, ...) would answer for an eval
+  /// set (rather than raise), without building the error.
+  [[nodiscard]] bool has_eval_metrics(std::string_view dataset, std::string_view setname,
+                                      std::optional<int> iepoch) const noexcept {
+    const DatasetRuns* d = find(dataset);
+    if (!d) return false;
+    for (std::uint32_t r : d->runs)
+      if (!results_[r].has_eval(setname, iepoch)) return false;
+    return true;
   }
 
   /// Python's `get_compute_costs(dataset)`.

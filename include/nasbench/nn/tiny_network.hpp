@@ -169,7 +169,7 @@ class TinyNetworkImpl : public torch::nn::Module {
       }
       c_prev = c;
     }
-    lastact = register_module("lastact", tnn::Sequential(tnn::BatchNorm2d(c_prev), tnn::ReLU()));
+    lastact = register_module("lastact", tnn::Sequential(tnn::BatchNorm2d(c_prev), tnn::ReLU(tnn::ReLUOptions(true))));
     global_pooling = register_module("global_pooling", tnn::AdaptiveAvgPool2d(tnn::AdaptiveAvgPool2dOptions(1)));
     classifier = register_module("classifier", tnn::Linear(c_prev, options.num_classes()));
   }
