@@ -298,9 +298,9 @@ class BasicAPI {
     };
     auto attempt = [&](std::string_view set) -> std::optional<SetSummary> {
       // Python's `try: ... except: ... = None`, without paying for an exception each time.
-      if (!ar.has_eval_metrics(dataset, set, iepoch)) return std::nullopt;
       try {
-        return summary(ar.get_metrics(dataset, set, iepoch, is_random, &rng));
+        const std::optional<Metrics> m = ar.try_get_metrics(dataset, set, iepoch, is_random, &rng);
+        return m ? std::optional<SetSummary>(summary(*m)) : std::nullopt;
       } catch (const QueryError&) {
         return std::nullopt;
       }

@@ -319,46 +319,37 @@ class ResultsCount {
 
   /// Python's `get_eval(name, iepoch)`; `valid` is an alias of `x-valid`.
   [[nodiscard]] EpochInfo get_eval(std::string_view set, std::optional<int> iepoch = std::nullopt) const {
+    if (std::optional<EpochInfo> info = try_get_eval(set, iepoch)) return *info;
+    throw_eval_error(set, iepoch);
+  }
+
+  /// get_eval(), or nullopt where it would raise (no error is built: get_more_info
+  /// drops absent sets silently, often).
+  [[nodiscard]] std::optional<EpochInfo> try_get_eval(std::string_view set,
+                                                      std::optional<int> iepoch = std::nullopt) const noexcept {
     const std::string_view name = set == "valid" ? std::string_view("x-valid") : set;
-    const int e = check_epoch(iepoch);
+    const int e = iepoch ? *iepoch : epochs - 1;
+    if (e < 0 || e >= epochs) return std::nullopt;
     const auto ue = static_cast<std::size_t>(e);
     const EvalSeries<Real>* s = find_eval(name);
-    auto missing = [&](const char* what) {
-      return QueryError("no " + detail::quoted(std::string(name) + "@" + std::to_string(e)) + " in " + what + " of " +
-                        describe() + " (eval sets: " +
-                        detail::join(evals, [](const auto& p) { return p.first; }) + ")");
-    };
+    if (!s) return std::nullopt;
     EpochInfo info;
     info.iepoch = e;
-    if (eval_times_usable) {
-      if (!s || !s->times.has(ue)) throw missing("eval_times");
-      info.cur_time = *s->times.get(ue);
-      const std::optional<double> total = s->times.running_total(ue);
-      if (!total)
-        for (std::size_t i = 0; i <= ue; ++i)
-          if (!s->times.has(i))
-            throw QueryError("no " + detail::quoted(std::string(name) + "@" + std::to_string(i)) + " in eval_times of " +
-                             describe());
-      info.all_time = total;
+    if (eval_times_usable) {  // Python reads the times first: a missing time key raises too
+      info.all_time = s->times.running_total(ue);
+      if (!info.all_time) return std::nullopt;
+      info.cur_time = s->times.get(ue);
     }
-    if (!s || !s->losses.has(ue)) throw missing("eval_losses");
-    if (!s->acc1es.has(ue)) throw missing("eval_acc1es");
-    info.loss = *s->losses.get(ue);
-    info.accuracy = *s->acc1es.get(ue);
+    const std::optional<double> loss = s->losses.get(ue), accuracy = s->acc1es.get(ue);
+    if (!loss || !accuracy) return std::nullopt;
+    info.loss = *loss;
+    info.accuracy = *accuracy;
     return info;
   }
 
-  /// Whether get_eval(set, iepoch) would answer (rather than raise), without
-  /// building the error: get_more_info drops absent sets silently, often.
+  /// Whether get_eval(set, iepoch) would answer rather than raise.
   [[nodiscard]] bool has_eval(std::string_view set, std::optional<int> iepoch = std::nullopt) const noexcept {
-    const std::string_view name = set == "valid" ? std::string_view("x-valid") : set;
-    const int e = iepoch ? *iepoch : epochs - 1;
-    if (e < 0 || e >= epochs) return false;
-    const auto ue = static_cast<std::size_t>(e);
-    const EvalSeries<Real>* s = find_eval(name);
-    if (!s) return false;
-    if (eval_times_usable && !s->times.running_total(ue)) return false;
-    return s->losses.has(ue) && s->acc1es.has(ue);
+    return try_get_eval(set, iepoch).has_value();
   }
 
   /// Python's `get_latency()`: the mean latency, or -1.0 when absent.
@@ -464,6 +455,26 @@ class ResultsCount {
   [[nodiscard]] std::string describe() const { return name + " seed " + std::to_string(seed); }
 
  private:
+  /// The error get_eval raises, checked in Python's order (epoch, times, loss, accuracy).
+  [[noreturn]] void throw_eval_error(std::string_view set, std::optional<int> iepoch) const {
+    const std::string name(set == "valid" ? std::string_view("x-valid") : set);
+    const int e = check_epoch(iepoch);
+    const auto ue = static_cast<std::size_t>(e);
+    const EvalSeries<Real>* s = find_eval(name);
+    auto missing = [&](const char* what) {
+      return QueryError("no " + detail::quoted(name + "@" + std::to_string(e)) + " in " + what + " of " + describe() +
+                        " (eval sets: " + detail::join(evals, [](const auto& p) { return p.first; }) + ")");
+    };
+    if (eval_times_usable) {
+      if (!s || !s->times.has(ue)) throw missing("eval_times");
+      for (std::size_t i = 0; i <= ue; ++i)
+        if (!s->times.has(i))
+          throw QueryError("no " + detail::quoted(name + "@" + std::to_string(i)) + " in eval_times of " + describe());
+    }
+    if (!s || !s->losses.has(ue)) throw missing("eval_losses");
+    throw missing("eval_acc1es");
+  }
+
   int check_epoch(std::optional<int> iepoch) const {
     const int e = iepoch ? *iepoch : epochs - 1;
     if (e < 0 || e >= epochs)
@@ -595,64 +606,15 @@ class ArchResults {
   /// SeedChoice::random() (Python's `random.randint`).
   [[nodiscard]] Metrics get_metrics(std::string_view dataset, std::string_view setname,
                                     std::optional<int> iepoch, SeedChoice choice, Random* rng = nullptr) const {
-    const DatasetRuns& d = runs_of(dataset);
-    // Seed counts are small: no allocation below 9 seeds (this is the hot path of get_more_info).
-    const std::size_t n = d.runs.size();
-    EpochInfo small[8];
-    std::vector<EpochInfo> large(n > 8 ? n : 0);
-    EpochInfo* infos = n > 8 ? large.data() : small;
-    const bool train = setname == "train";
-    for (std::size_t i = 0; i < n; ++i)
-      infos[i] = train ? results_[d.runs[i]].get_train(iepoch) : results_[d.runs[i]].get_eval(setname, iepoch);
-    auto one = [](const EpochInfo& e) {
-      return Metrics{static_cast<double>(e.iepoch), e.loss, e.accuracy, e.cur_time, e.all_time};
-    };
-    switch (choice.kind()) {
-      case SeedChoice::Kind::kRandom: {
-        if (!rng) throw QueryError("get_metrics with is_random=True needs a random engine");
-        if (n == 0) throw QueryError("no seed to choose from for " + detail::quoted(dataset));
-        return one(infos[static_cast<std::size_t>(rng->randbelow(n))]);
-      }
-      case SeedChoice::Kind::kSeed: {
-        for (std::size_t i = 0; i < d.seeds.size(); ++i)
-          if (d.seeds[i] == choice.seed_value()) return one(infos[i]);
-        throw QueryError("no seed " + std::to_string(choice.seed_value()) + " for " + detail::quoted(dataset) +
-                         " in architecture " + std::to_string(arch_index) + " (seeds: " +
-                         detail::join(d.seeds, [](int s) { return std::to_string(s); }) + ")");
-      }
-      case SeedChoice::Kind::kMean: break;
-    }
-    Metrics m;
-    if (n == 0) return m;  // Python: every key absent; we give all None
-    double small_xs[8];
-    std::vector<double> large_xs(n > 8 ? n : 0);
-    double* xs = n > 8 ? large_xs.data() : small_xs;
-    auto mean_of = [&](auto field) -> std::optional<double> {
-      if (!field(infos[0])) return std::nullopt;
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::optional<double> v = field(infos[i]);
-        if (!v) throw QueryError("seeds of " + detail::quoted(dataset) + " disagree on whether times exist");
-        xs[i] = *v;
-      }
-      return detail::numpy_sum(xs, n) / static_cast<double>(n);  // np.mean
-    };
-    m.iepoch = mean_of([](const EpochInfo& e) { return std::optional<double>(e.iepoch); });
-    m.loss = mean_of([](const EpochInfo& e) { return std::optional<double>(e.loss); });
-    m.accuracy = mean_of([](const EpochInfo& e) { return std::optional<double>(e.accuracy); });
-    m.cur_time = mean_of([](const EpochInfo& e) { return e.cur_time; });
-    m.all_time = mean_of([](const EpochInfo& e) { return e.all_time; });
-    return m;
+    return *metrics(dataset, setname, iepoch, choice, rng, /*raise=*/true);
   }
 
-  /// Whether get_metrics(dataset, set, iepoch, ...) would answer for an eval
-  /// set (rather than raise), without building the error.
-  [[nodiscard]] bool has_eval_metrics(std::string_view dataset, std::string_view setname,
-                                      std::optional<int> iepoch) const noexcept {
-    const DatasetRuns* d = find(dataset);
-    if (!d) return false;
-    for (std::uint32_t r : d->runs)
-      if (!results_[r].has_eval(setname, iepoch)) return false;
-    return true;
+  /// get_metrics() for an eval set, or nullopt where it would raise (no
+  /// error is built). Train metrics and argument errors still raise.
+  [[nodiscard]] std::optional<Metrics> try_get_metrics(std::string_view dataset, std::string_view setname,
+                                                       std::optional<int> iepoch, SeedChoice choice,
+                                                       Random* rng = nullptr) const {
+    return metrics(dataset, setname, iepoch, choice, rng, /*raise=*/false);
   }
 
   /// Python's `get_compute_costs(dataset)`.
@@ -774,6 +736,65 @@ class ArchResults {
   }
 
  private:
+  std::optional<Metrics> metrics(std::string_view dataset, std::string_view setname, std::optional<int> iepoch,
+                                 SeedChoice choice, Random* rng, bool raise) const {
+    const DatasetRuns& d = runs_of(dataset);
+    // Seed counts are small: no allocation below 9 seeds (this is the hot path of get_more_info).
+    const std::size_t n = d.runs.size();
+    EpochInfo small[8];
+    std::vector<EpochInfo> large(n > 8 ? n : 0);
+    EpochInfo* infos = n > 8 ? large.data() : small;
+    const bool train = setname == "train";
+    for (std::size_t i = 0; i < n; ++i) {
+      const ResultsCount<Real>& run = results_[d.runs[i]];
+      if (train || raise) {
+        infos[i] = train ? run.get_train(iepoch) : run.get_eval(setname, iepoch);
+      } else if (std::optional<EpochInfo> info = run.try_get_eval(setname, iepoch)) {
+        infos[i] = *info;
+      } else {
+        return std::nullopt;
+      }
+    }
+    auto one = [](const EpochInfo& e) {
+      return Metrics{static_cast<double>(e.iepoch), e.loss, e.accuracy, e.cur_time, e.all_time};
+    };
+    switch (choice.kind()) {
+      case SeedChoice::Kind::kRandom: {
+        if (!rng) throw QueryError("get_metrics with is_random=True needs a random engine");
+        if (n == 0) throw QueryError("no seed to choose from for " + detail::quoted(dataset));
+        return one(infos[static_cast<std::size_t>(rng->randbelow(n))]);
+      }
+      case SeedChoice::Kind::kSeed: {
+        for (std::size_t i = 0; i < d.seeds.size(); ++i)
+          if (d.seeds[i] == choice.seed_value()) return one(infos[i]);
+        throw QueryError("no seed " + std::to_string(choice.seed_value()) + " for " + detail::quoted(dataset) +
+                         " in architecture " + std::to_string(arch_index) + " (seeds: " +
+                         detail::join(d.seeds, [](int s) { return std::to_string(s); }) + ")");
+      }
+      case SeedChoice::Kind::kMean: break;
+    }
+    Metrics m;
+    if (n == 0) return m;  // Python: every key absent; we give all None
+    double small_xs[8];
+    std::vector<double> large_xs(n > 8 ? n : 0);
+    double* xs = n > 8 ? large_xs.data() : small_xs;
+    auto mean_of = [&](auto field) -> std::optional<double> {
+      if (!field(infos[0])) return std::nullopt;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::optional<double> v = field(infos[i]);
+        if (!v) throw QueryError("seeds of " + detail::quoted(dataset) + " disagree on whether times exist");
+        xs[i] = *v;
+      }
+      return detail::numpy_sum(xs, n) / static_cast<double>(n);  // np.mean
+    };
+    m.iepoch = mean_of([](const EpochInfo& e) { return std::optional<double>(e.iepoch); });
+    m.loss = mean_of([](const EpochInfo& e) { return std::optional<double>(e.loss); });
+    m.accuracy = mean_of([](const EpochInfo& e) { return std::optional<double>(e.accuracy); });
+    m.cur_time = mean_of([](const EpochInfo& e) { return e.cur_time; });
+    m.all_time = mean_of([](const EpochInfo& e) { return e.all_time; });
+    return m;
+  }
+
   const DatasetRuns* find(std::string_view dataset) const noexcept {
     for (const auto& d : datasets_)
       if (d.name == dataset) return &d;
