@@ -12,19 +12,13 @@
 #include <thread>
 
 #include "nasbench/nasbench.hpp"
+#include "support.hpp"
 
 using nlohmann::json;
 
 namespace {
 
-std::string fixture_dir() {
-  if (const char* d = std::getenv("NASBENCH_BENCH_FIXTURES")) return d;
-#ifdef NASBENCH_BENCH_FIXTURES_DEFAULT
-  return NASBENCH_BENCH_FIXTURES_DEFAULT;
-#else
-  return "";
-#endif
-}
+std::string fixture_dir() { return nasbench_test::bench_fixtures(); }
 
 // Expected vs actual JSON: numbers to 1e-12 relative, everything else exactly.
 bool same(const json& expected, const json& actual, std::string& where, const std::string& path = "") {
@@ -124,14 +118,7 @@ TEST_CASE("every query on every fixture container matches Python", "[api][fixtur
 
 namespace {
 
-std::string error_fixture_dir() {
-  if (const char* d = std::getenv("NASBENCH_ERROR_FIXTURES")) return d;
-#ifdef NASBENCH_ERROR_FIXTURES_DEFAULT
-  return NASBENCH_ERROR_FIXTURES_DEFAULT;
-#else
-  return "";
-#endif
-}
+std::string error_fixture_dir() { return nasbench_test::error_fixtures(); }
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support.hpp"
+
 #include <cmath>
 #include <cstdlib>
 #include <functional>
@@ -20,24 +22,8 @@ namespace nn = nasbench::nn;
 
 namespace {
 
-std::string env_or(const char* name, const char* fallback) {
-  if (const char* v = std::getenv(name)) return v;
-  return fallback;
-}
-std::string nn_fixtures() {
-#ifdef NASBENCH_NN_FIXTURES_DEFAULT
-  return env_or("NASBENCH_NN_FIXTURES", NASBENCH_NN_FIXTURES_DEFAULT);
-#else
-  return env_or("NASBENCH_NN_FIXTURES", "");
-#endif
-}
-std::string shared_data() {
-#ifdef NASBENCH_SHARED_DATA_DEFAULT
-  return env_or("NASBENCH_SHARED_DATA", NASBENCH_SHARED_DATA_DEFAULT);
-#else
-  return env_or("NASBENCH_SHARED_DATA", "../shared/data");
-#endif
-}
+using nasbench_test::nn_fixtures;
+using nasbench_test::shared_data;
 bool exists(const std::string& path) { return std::ifstream(path).good(); }
 
 const char* kArch1 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
@@ -266,13 +252,7 @@ TEST_CASE("params and FLOPs of 80 architectures x 3 datasets equal the Python re
 
 TEST_CASE("reload an archive, get_net_param, and run the trained network", "[nn][weights]") {
   const std::string dir = nn_fixtures();
-  const std::string bench = env_or("NASBENCH_BENCH_FIXTURES",
-#ifdef NASBENCH_BENCH_FIXTURES_DEFAULT
-                                   NASBENCH_BENCH_FIXTURES_DEFAULT
-#else
-                                   ""
-#endif
-  );
+  const std::string bench = nasbench_test::bench_fixtures();
   if (!exists(dir + "/000284-FULL.expected.json") || !exists(bench + "/tiny.pth")) return;
   std::ifstream in(dir + "/000284-FULL.expected.json");
   const json expected = json::parse(in);

@@ -955,13 +955,7 @@ class Reader {
     detail::IdSet defined;
     std::uint64_t len = 0;
     for (;;) {
-      op_off_ = src_.offset();
-      const int c = src_.get();
-      if (c < 0) {
-        op_ = 0x2e;
-        fail("truncated pickle: input ends before the STOP opcode");
-      }
-      op_ = c;
+      const int c = next_opcode();
       switch (c) {
         case '.': return;
         case 0x80: arg(1); break;
@@ -1052,16 +1046,22 @@ class Reader {
     }
   }
 
+  // The next opcode byte, remembered with its offset for error messages.
+  int next_opcode() {
+    op_off_ = src_.offset();
+    const int c = src_.get();
+    if (c < 0) {
+      op_ = 0x2e;
+      fail("truncated pickle: input ends before the STOP opcode");
+    }
+    op_ = c;
+    return c;
+  }
+
   // ---- the main pass ----
   Value run() {
     for (;;) {
-      op_off_ = src_.offset();
-      const int c = src_.get();
-      if (c < 0) {
-        op_ = 0x2e;
-        fail("truncated pickle: input ends before the STOP opcode");
-      }
-      op_ = c;
+      const int c = next_opcode();
       switch (c) {
         case 0x80: {  // PROTO
           const int v = arg(1)[0];

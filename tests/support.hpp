@@ -1,0 +1,35 @@
+#pragma once
+// Where the tests find their data: an environment variable, else the
+// directory CMake compiled in (fixtures written at build time, ../shared/data).
+#include <cstdlib>
+#include <string>
+
+#ifndef NASBENCH_BENCH_FIXTURES_DEFAULT
+#define NASBENCH_BENCH_FIXTURES_DEFAULT ""
+#endif
+#ifndef NASBENCH_ERROR_FIXTURES_DEFAULT
+#define NASBENCH_ERROR_FIXTURES_DEFAULT ""
+#endif
+#ifndef NASBENCH_NN_FIXTURES_DEFAULT
+#define NASBENCH_NN_FIXTURES_DEFAULT ""
+#endif
+#ifndef NASBENCH_SHARED_DATA_DEFAULT
+#define NASBENCH_SHARED_DATA_DEFAULT "../shared/data"
+#endif
+
+namespace nasbench_test {
+
+inline std::string env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v ? v : fallback;
+}
+/// Benchmark fixtures (tests/fixtures/make_bench_fixtures.py).
+inline std::string bench_fixtures() { return env_or("NASBENCH_BENCH_FIXTURES", NASBENCH_BENCH_FIXTURES_DEFAULT); }
+/// Error-path fixtures (tests/fixtures/make_error_fixtures.py).
+inline std::string error_fixtures() { return env_or("NASBENCH_ERROR_FIXTURES", NASBENCH_ERROR_FIXTURES_DEFAULT); }
+/// Network fixtures (tests/fixtures/make_nn_fixtures.py).
+inline std::string nn_fixtures() { return env_or("NASBENCH_NN_FIXTURES", NASBENCH_NN_FIXTURES_DEFAULT); }
+/// The real data shared with the project (../shared/data), which may be absent.
+inline std::string shared_data() { return env_or("NASBENCH_SHARED_DATA", NASBENCH_SHARED_DATA_DEFAULT); }
+
+}  // namespace nasbench_test
