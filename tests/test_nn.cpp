@@ -287,3 +287,31 @@ TEST_CASE("reload an archive, get_net_param, and run the trained network", "[nn]
   CHECK_THROWS_WITH(api.reload("/nonexistent-archive", 284),
                     "nasbench: invalid archive directory \"/nonexistent-archive\"");
 }
+
+TEST_CASE("tensor descriptors that do not fit their storage are LoadErrors, not reads out of bounds", "[nn][errors]") {
+  const std::string dir = nn_fixtures();
+  if (!exists(dir + "/net_a_legacy.pth")) return;
+  const auto file = nn::open_torch_file(dir + "/net_a_legacy.pth");
+  const auto& sd = file.document.root.at("state_dict");
+  const nasbench::pickle::Value& first = sd.dict_items().front().second;  // stem.0.weight, 16x3x3x3 float32
+  REQUIRE(first.is_tensor());
+  auto reader = file.tensors();
+  CHECK(reader(first).sizes() == std::vector<std::int64_t>{16, 3, 3, 3});
+
+  nasbench::pickle::TensorInfo bad = first.as_tensor();
+  bad.sizes[0] = 17;  // one filter more than the storage holds
+  CHECK_THROWS_AS(reader(nasbench::pickle::Value::make_tensor(bad)), nasbench::LoadError);
+  CHECK_THROWS_WITH(reader(nasbench::pickle::Value::make_tensor(bad)),
+                    Catch::Contains("reaches element 458 of a storage of 432"));
+  bad = first.as_tensor();
+  bad.strides.pop_back();
+  CHECK_THROWS_WITH(reader(nasbench::pickle::Value::make_tensor(bad)), Catch::Contains("has 4 sizes but 3 strides"));
+  bad = first.as_tensor();
+  bad.storage_offset = -1;
+  CHECK_THROWS_AS(reader(nasbench::pickle::Value::make_tensor(bad)), nasbench::LoadError);
+  // A descriptor whose storage the file does not hold.
+  nn::TensorReader empty(std::make_shared<nasbench::StorageTable>());
+  CHECK_THROWS_WITH(empty(first), Catch::StartsWith("nasbench: no data for tensor storage \""));
+  CHECK_THROWS_WITH(reader(sd.dict_items().front().first), "nasbench: expected a tensor, got str");
+  CHECK_THROWS_WITH(nn::load_state_dict_file(dir + "/manifest.json"), Catch::Contains("manifest.json"));
+}
