@@ -27,6 +27,7 @@ import argparse
 import os
 import random
 import sys
+import pickle
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -62,11 +63,45 @@ def plans_for(nseeds):
     return {"200": dict(PLAN_200, seeds={d: list(seeds) for d in benchgen.DATASETS}), "12": dict(PLAN_12)}
 
 
+def pickle_body(obj):
+    """One object's protocol-2 pickle without its PROTO header and STOP."""
+    b = pickle.dumps(obj, protocol=2)
+    assert b[:2] == b"\x80\x02" and b[-1:] == b".", b[:4]
+    return b[2:-1]
+
+
+def write_pth_legacy_streaming(path, indexes, file_order, nseeds):
+    """The same file as write_pth_legacy(build_bench(...)), written one
+    architecture at a time (memory: one architecture), for full-scale files.
+    The top-level dict and arch2infos are written opcode by opcode around one
+    pickle per architecture; each architecture's memo starts afresh (the
+    official file has one memo for the whole file: same objects, larger memo ids)."""
+    sys_info = {"protocol_version": 1001, "little_endian": True, "type_sizes": {"short": 2, "int": 4, "long": 4}}
+    with open(path, "wb") as f:
+        for header in (0x1950A86A20F9469CFC6C, 1001, sys_info):  # torch.save's legacy framing
+            pickle.dump(header, f, protocol=2)
+        f.write(b"\x80\x02}(")  # PROTO 2, EMPTY_DICT, MARK
+        f.write(pickle_body("meta_archs") + pickle_body(benchgen.official_archs()))
+        f.write(pickle_body("total_archs") + pickle_body(benchgen.NUM_ARCHS))
+        f.write(pickle_body("arch2infos") + b"}")  # EMPTY_DICT, filled in batches of 1,000 like pickle does
+        for start in range(0, len(file_order), 1000):
+            f.write(b"(")
+            for i in file_order[start:start + 1000]:
+                hps = benchgen.arch_hps(i, plans_for(nseeds[i]))
+                f.write(pickle_body(i) + pickle_body({"full": hps["200"], "less": hps["12"]}))
+            f.write(b"u")  # SETITEMS into arch2infos
+        f.write(pickle_body("evaluated_indexes") + pickle_body(list(indexes)))
+        f.write(b"u.")  # SETITEMS into the top dict, STOP
+        pickle.dump([], f, protocol=2)  # storage keys: none
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("out")
     ap.add_argument("--archs", type=int, default=500)
     ap.add_argument("--format", choices=("pth-legacy", "pth-zip", "pbz2"), default="pth-legacy")
+    ap.add_argument("--stream", action="store_true",
+                    help="pth-legacy written one architecture at a time (full scale fits in memory)")
     args = ap.parse_args()
     if not 1 <= args.archs <= benchgen.NUM_ARCHS:
         ap.error("--archs must be in 1..15625")
@@ -77,6 +112,15 @@ def main():
     file_order = list(indexes)
     random.Random("bench-file-order").shuffle(file_order)
     nseeds = seed_counts(indexes)
+    if args.stream:
+        if args.format != "pth-legacy":
+            ap.error("--stream writes pth-legacy only")
+        tmp = args.out + ".tmp"
+        write_pth_legacy_streaming(tmp, indexes, file_order, nseeds)
+        os.replace(tmp, args.out)
+        print("%s: %d architectures (streamed), %.1f MB, %.1f s" % (
+            args.out, len(indexes), os.path.getsize(args.out) / 1e6, time.time() - t0))
+        return
     bench = benchgen.build_bench("bench", {i: plans_for(nseeds[i]) for i in indexes}, file_order=file_order,
                                  evaluated_order=indexes)
     t1 = time.time()
