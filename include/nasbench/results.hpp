@@ -159,11 +159,7 @@ class Series {
     values_.shrink_to_fit();
     present_.shrink_to_fit();
   }
-  /// Overwrites every present value with `value`.
-  void fill_present(double value) {
-    for (std::size_t i = 0; i < values_.size(); ++i)
-      if (present_[i]) values_[i] = static_cast<Real>(value);
-  }
+
 
  private:
   std::vector<Real> values_;
@@ -345,11 +341,6 @@ class ResultsCount {
     info.loss = *loss;
     info.accuracy = *accuracy;
     return info;
-  }
-
-  /// Whether get_eval(set, iepoch) would answer rather than raise.
-  [[nodiscard]] bool has_eval(std::string_view set, std::optional<int> iepoch = std::nullopt) const noexcept {
-    return try_get_eval(set, iepoch).has_value();
   }
 
   /// Python's `get_latency()`: the mean latency, or -1.0 when absent.
