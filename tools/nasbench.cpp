@@ -3,6 +3,8 @@
 // range, unreadable or malformed file, unanswerable query), 2 usage error.
 
 #include <CLI/CLI.hpp>
+#include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
 #include <cerrno>
@@ -212,17 +214,17 @@ int main(int argc, char** argv) {
   std::string file;
   bool info_json = false;
   auto* info = app.add_subcommand("info", "Summarise a benchmark file: architectures, schedules, seeds per dataset");
-  info->add_option("FILE", file, "benchmark file or NATS-Bench directory (default: $NASBENCH_FILE)");
+  info->add_option("FILE", file, "benchmark file, NATS-Bench directory or cache (default: $NASBENCH_FILE)");
   info->add_flag("--json", info_json, "print one JSON object");
 
   long long show_index = -1;
   auto* show = app.add_subcommand("show", "Print the Python API's text report of one architecture (or all: -1)");
-  show->add_option("FILE", file, "benchmark file or NATS-Bench directory (default: $NASBENCH_FILE)");
+  show->add_option("FILE", file, "benchmark file, NATS-Bench directory or cache (default: $NASBENCH_FILE)");
   show->add_option("INDEX", show_index, "architecture index (default -1: every evaluated architecture)");
 
   BestArgs best_args;
   auto* best = app.add_subcommand("best", "find_best: the most accurate architecture under FLOP/param limits");
-  best->add_option("FILE", file, "benchmark file or NATS-Bench directory (default: $NASBENCH_FILE)");
+  best->add_option("FILE", file, "benchmark file, NATS-Bench directory or cache (default: $NASBENCH_FILE)");
   best->add_option("--dataset", best_args.dataset, "cifar10-valid, cifar10, cifar100 or ImageNet16-120")->required();
   best->add_option("--metric-on-set", best_args.metric_on_set, "train, valid, test, x-valid, x-test or ori-test")
       ->required();
@@ -233,8 +235,15 @@ int main(int argc, char** argv) {
 
   std::uint64_t query_seed = 0;
   auto* query = app.add_subcommand("query", "Answer JSON requests read from stdin, one JSON reply per line (see README)");
-  query->add_option("FILE", file, "benchmark file or NATS-Bench directory (default: $NASBENCH_FILE)");
+  query->add_option("FILE", file, "benchmark file, NATS-Bench directory or cache (default: $NASBENCH_FILE)");
   query->add_option("--seed", query_seed, "seed of the random choices (is_random=true)")->capture_default_str();
+
+  std::string convert_out;
+  auto* convert = app.add_subcommand(
+      "convert", "Write a benchmark as a nasbench cache file, which later opens in milliseconds (memory-mapped)");
+  convert->add_option("FILE", file, "benchmark file or NATS-Bench directory")->required();
+  convert->add_option("OUT", convert_out, "the cache file to write (replaced atomically)")->required();
+  convert->footer("Example:\n  nasbench convert NAS-Bench-201-v1_1-096897.pth nb201.cache && nasbench info nb201.cache");
 
   try {
     app.parse(argc, argv);
@@ -262,6 +271,20 @@ int main(int argc, char** argv) {
       };
       if (use_float) return run(nasbench::NASBench201APIFloat::load(path, options));
       return run(nasbench::NASBench201API::load(path, options));
+    }
+    if (*convert) {
+      const auto start = std::chrono::steady_clock::now();
+      nasbench::LoadOptions options;
+      options.progress = nasbench::stderr_progress();
+      const auto api = nasbench::NASBench201API::load(file, options);
+      if (options.progress) std::fputc('\n', stderr);
+      nasbench::write_cache(api, convert_out);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::error_code ec;
+      const auto bytes = std::filesystem::file_size(convert_out, ec);
+      std::printf("wrote %s: %zu architectures (%zu evaluated), %.1f MB, in %.1f s\n", convert_out.c_str(), api.size(),
+                  api.evaluated_indexes().size(), static_cast<double>(bytes) / 1e6, seconds);
+      return 0;
     }
     if (*arch) {
       bool first = true;

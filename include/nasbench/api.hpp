@@ -6,6 +6,7 @@
 /// lives in load.hpp.
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -141,6 +142,46 @@ class BasicAPI {
     std::string hp;
     ArchResults<Real> results;
   };
+  /// Per (hp, dataset, set): every evaluated architecture's seed-mean flops,
+  /// params and last-epoch accuracy, or the error Python would raise there.
+  /// Built on first use (or read from a cache file); find_best then scans arrays.
+  struct Column {
+    std::vector<int> index;
+    std::vector<double> flops, params, accuracy;
+    std::vector<std::string> cost_error, metric_error;
+  };
+  /// Where the results of an architecture come from on first use, instead of
+  /// being loaded up front (cache.hpp: a memory-mapped cache file). Its
+  /// methods may be called from several threads at once.
+  class Source {
+   public:
+    virtual ~Source() = default;
+    /// Whether architecture `index` has results.
+    [[nodiscard]] virtual bool has_results(std::size_t index) const noexcept = 0;
+    /// The results of architecture `index` (has_results(index) is true); LoadError when unreadable.
+    [[nodiscard]] virtual std::vector<HpResults> load(std::size_t index) const = 0;
+    /// A stored find_best column, or nullptr.
+    [[nodiscard]] virtual std::shared_ptr<const Column> column(const std::string& hp, const std::string& dataset,
+                                                               const std::string& set) const = 0;
+  };
+  /// Takes the results of every architecture from `source` when first asked
+  /// (after set_meta_archs and set_evaluated_indexes); its columns serve find_best until a mutation.
+  void set_source_of_results(std::shared_ptr<const Source> source) {
+    invalidate();
+    source_ = std::move(source);
+    ready_ = std::make_unique<std::atomic<std::uint8_t>[]>(meta_archs_.size());
+    for (std::size_t i = 0; i < meta_archs_.size(); ++i) ready_[i].store(0, std::memory_order_relaxed);
+    source_columns_valid_ = true;
+  }
+  /// The find_best column of (hp, dataset, set), computed on first use (cache.hpp stores them).
+  [[nodiscard]] std::shared_ptr<const Column> best_column(const std::string& hp, const std::string& dataset,
+                                                          const std::string& set) const {
+    return column(hp, dataset, set);
+  }
+  /// Takes every architecture from the source now (the tables no longer depend on it).
+  void materialize_all() const {
+    for (std::size_t i = 0; i < meta_archs_.size(); ++i) ensure(i);
+  }
 
   BasicAPI() = default;
   /// Loads a benchmark file or NATS-Bench directory (defined in load.hpp; see load_api()).
@@ -159,6 +200,9 @@ class BasicAPI {
     used_time_ = other.used_time_;
     rng_ = other.rng_;
     columns_ = std::move(other.columns_);
+    source_ = std::move(other.source_);
+    ready_ = std::move(other.ready_);
+    source_columns_valid_ = other.source_columns_valid_;
     return *this;
   }
 
@@ -173,11 +217,14 @@ class BasicAPI {
       archstr2index_.emplace(meta_archs_[i], static_cast<int>(i));
     arch2infos_.clear();
     arch2infos_.resize(meta_archs_.size());
+    source_.reset();
+    ready_.reset();
     invalidate();
   }
   /// Adds the results of architecture `index` under schedule `hp` (in hp order).
   void add_results(int index, std::string hp, ArchResults<Real> results) {
     check_index(index);
+    ensure(static_cast<std::size_t>(index));
     invalidate();
     auto& slot = arch2infos_[static_cast<std::size_t>(index)];
     if (!slot) slot = std::make_unique<std::vector<HpResults>>();
@@ -191,6 +238,7 @@ class BasicAPI {
   /// Drops the results of architecture `index`.
   void remove_results(int index) {
     check_index(index);
+    ensure(static_cast<std::size_t>(index));
     invalidate();
     arch2infos_[static_cast<std::size_t>(index)].reset();
   }
@@ -201,6 +249,10 @@ class BasicAPI {
     evaluated_ = std::move(indexes);
     invalidate();
   }
+  /// The file name shown by `repr()`.
+  [[nodiscard]] const std::string& filename() const noexcept { return filename_; }
+  /// The class name shown by `repr()` (`NASBench201API`, `NATStopology`, ...).
+  [[nodiscard]] const std::string& class_name() const noexcept { return name_; }
   /// Sets the file name shown by `repr()` and the class name (`NASBench201API`, `NATStopology`, ...).
   void set_source(std::string filename, std::string class_name = "NASBench201API") {
     filename_ = std::move(filename);
@@ -224,8 +276,10 @@ class BasicAPI {
   [[nodiscard]] const std::vector<int>& evaluated_indexes() const noexcept { return evaluated_; }
   /// Whether architecture `index` has results.
   [[nodiscard]] bool has_results(long long index) const noexcept {
-    return index >= 0 && static_cast<std::size_t>(index) < arch2infos_.size() &&
-           arch2infos_[static_cast<std::size_t>(index)] != nullptr;
+    if (index < 0 || static_cast<std::size_t>(index) >= arch2infos_.size()) return false;
+    const auto i = static_cast<std::size_t>(index);
+    if (source_ && !ready_[i].load(std::memory_order_acquire)) return source_->has_results(i);
+    return arch2infos_[i] != nullptr;
   }
   /// The schedules (hps) of architecture `index`, in load order.
   [[nodiscard]] std::vector<std::string> hps(long long index) const {
@@ -574,6 +628,7 @@ class BasicAPI {
   }
   const std::vector<HpResults>& entry(long long index) const {
     check_index(index);
+    ensure(static_cast<std::size_t>(index));
     const auto& slot = arch2infos_[static_cast<std::size_t>(index)];
     if (!slot) throw QueryError("architecture " + std::to_string(index) + " has no results (not evaluated)");
     return *slot;
@@ -587,18 +642,15 @@ class BasicAPI {
     return r;
   }
 
-  /// Per (hp, dataset, set): every evaluated architecture's seed-mean flops,
-  /// params and last-epoch accuracy, or the error Python would raise there.
-  /// Built on first use; find_best then scans arrays.
-  struct Column {
-    std::vector<int> index;
-    std::vector<double> flops, params, accuracy;
-    std::vector<std::string> cost_error, metric_error;
-  };
   std::shared_ptr<const Column> column(const std::string& hp, const std::string& ds, const std::string& set) const {
     const std::string key = hp + '\n' + ds + '\n' + set;
     std::lock_guard<std::mutex> lock(cache_mutex_);
     if (auto it = columns_.find(key); it != columns_.end()) return it->second;
+    if (source_ && source_columns_valid_)
+      if (std::shared_ptr<const Column> stored = source_->column(hp, ds, set)) {
+        columns_.emplace(key, stored);
+        return stored;
+      }
     auto col = std::make_shared<Column>();
     for (int index : evaluated_) {
       col->index.push_back(index);
@@ -636,11 +688,21 @@ class BasicAPI {
   void invalidate() {
     std::lock_guard<std::mutex> lock(cache_mutex_);
     columns_.clear();
+    source_columns_valid_ = false;  // the source's columns describe the results as opened
+  }
+  /// Materializes architecture `index` from the source, once (thread-safe).
+  void ensure(std::size_t index) const {
+    if (!source_ || ready_[index].load(std::memory_order_acquire)) return;
+    std::lock_guard<std::mutex> lock(source_mutex_);
+    if (ready_[index].load(std::memory_order_relaxed)) return;
+    if (source_->has_results(index))
+      arch2infos_[index] = std::make_unique<std::vector<HpResults>>(source_->load(index));
+    ready_[index].store(1, std::memory_order_release);
   }
 
   std::vector<std::string> meta_archs_;
   std::unordered_map<std::string, int> archstr2index_;
-  std::vector<std::unique_ptr<std::vector<HpResults>>> arch2infos_;
+  mutable std::vector<std::unique_ptr<std::vector<HpResults>>> arch2infos_;  ///< filled lazily from source_
   std::vector<int> evaluated_;
   std::string filename_, name_ = "NASBench201API";
   double used_time_ = 0;
@@ -648,6 +710,10 @@ class BasicAPI {
   mutable Random rng_{0};
   mutable std::mutex cache_mutex_;
   mutable std::map<std::string, std::shared_ptr<const Column>> columns_;
+  std::shared_ptr<const Source> source_;  ///< where architectures come from on first use (a cache file), or null
+  std::unique_ptr<std::atomic<std::uint8_t>[]> ready_;  ///< per architecture: taken from source_
+  bool source_columns_valid_ = false;
+  mutable std::mutex source_mutex_;
 };
 
 /// The API with double-precision tables (exact values).

@@ -33,6 +33,7 @@
 #endif
 
 #include "nasbench/api.hpp"
+#include "nasbench/cache.hpp"
 #include "nasbench/error.hpp"
 #include "nasbench/pickle.hpp"
 #include "nasbench/results.hpp"
@@ -538,6 +539,7 @@ template <typename Real>
     release_free_memory();
     return api;
   }
+  if (is_cache_file(path)) return open_cache<Real>(path);
   // A first pass finds the memo entries that are ever read back, so only those
   // are kept: the working set stays bounded (3x less peak memory on large
   // files). Not for bz2, where the second pass would decompress everything twice.

@@ -4,6 +4,7 @@
 /// the pickle/torch.save reader, the typed result tables, the API and loading.
 
 #include "nasbench/api.hpp"
+#include "nasbench/cache.hpp"
 #include "nasbench/error.hpp"
 #include "nasbench/genotype.hpp"
 #include "nasbench/load.hpp"

@@ -154,6 +154,16 @@ class Series {
     }
     totals_.shrink_to_fit();
   }
+  /// The stored values, epoch 0..extent()-1 (absent epochs hold 0: see presence()).
+  [[nodiscard]] const std::vector<Real>& raw_values() const noexcept { return values_; }
+  /// Per epoch 0..extent()-1: 1 when it has a value.
+  [[nodiscard]] const std::vector<std::uint8_t>& presence() const noexcept { return present_; }
+  /// Replaces the series by `values` with `presence` (equal sizes; cache.hpp reads series this way).
+  void assign(std::vector<Real> values, std::vector<std::uint8_t> presence) {
+    values_ = std::move(values);
+    present_ = std::move(presence);
+    totals_.clear();
+  }
   /// Releases spare capacity (loaders call it once a series is complete).
   void compact() {
     values_.shrink_to_fit();
