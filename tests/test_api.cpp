@@ -506,3 +506,50 @@ TEST_CASE("a truncated, corrupted or other-version cache is a LoadError, never a
   std::remove(bad.c_str());
   std::remove(cache.c_str());
 }
+
+TEST_CASE("LoadOptions: only some schedules and datasets, the rest named as not loaded", "[api][options]") {
+  const std::string dir = fixture_dir();
+  if (dir.empty()) return;
+  std::ifstream mf(dir + "/manifest.json");
+  REQUIRE(mf.good());
+  const json manifest = json::parse(mf);
+  for (const auto& item : manifest.items()) {
+    const std::string file = item.key();
+    SECTION(file) {
+      const auto all = nasbench::NASBench201API::load(dir + "/" + file);
+      nasbench::LoadOptions options;
+      options.hps = {"200"};
+      options.datasets = {"cifar10", "cifar100"};
+      const auto some = nasbench::NASBench201API::load(dir + "/" + file, options);
+      CHECK(some.evaluated_indexes() == all.evaluated_indexes());
+      std::size_t compared = 0;
+      for (int index : all.evaluated_indexes()) {
+        if (!all.has_results(index)) continue;
+        CHECK(some.hps(index) == std::vector<std::string>{"200"});
+        for (const char* ds : {"cifar10", "cifar100"}) {
+          if (!all.query_meta_info_by_index(index, "200").has_dataset(ds)) continue;
+          CHECK(some.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean()).to_json() ==
+                all.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean()).to_json());
+          CHECK(some.get_cost_info(index, ds, "200").to_json() == all.get_cost_info(index, ds, "200").to_json());
+          ++compared;
+        }
+        CHECK_THROWS_WITH(some.get_more_info(index, "cifar10", std::nullopt, "12", nasbench::SeedChoice::mean()),
+                          Catch::Contains("hp \"12\" was not loaded"));
+        if (all.query_meta_info_by_index(index, "200").has_dataset("ImageNet16-120"))
+          CHECK_THROWS_WITH(some.get_more_info(index, "ImageNet16-120", std::nullopt, "200", nasbench::SeedChoice::mean()),
+                            Catch::Contains("dataset \"ImageNet16-120\" was not loaded"));
+      }
+      CHECK(compared > 0);
+      CHECK(some.find_best("cifar100", "x-test", std::nullopt, std::nullopt, "200").to_json() ==
+            all.find_best("cifar100", "x-test", std::nullopt, std::nullopt, "200").to_json());
+    }
+  }
+  SECTION("not for a cache file") {
+    const std::string cache = temp_path("options.cache");
+    nasbench::write_cache(nasbench::NASBench201API::load(dir + "/tiny.pth"), cache);
+    nasbench::LoadOptions options;
+    options.hps = {"200"};
+    CHECK_THROWS_AS(nasbench::NASBench201API::load(cache, options), nasbench::LoadError);
+    std::remove(cache.c_str());
+  }
+}

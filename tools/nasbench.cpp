@@ -211,6 +211,12 @@ int main(int argc, char** argv) {
   bool use_float = false;
   app.add_flag("--float", use_float, "hold results in single precision (half the memory; values rounded)");
 
+  nasbench::LoadOptions load_options;
+  app.add_option("--load-hp", load_options.hps,
+                 "load only this schedule (repeatable; e.g. 200): less memory, other hps are QueryErrors");
+  app.add_option("--load-dataset", load_options.datasets,
+                 "load only this dataset (repeatable; e.g. cifar10): less memory, others are QueryErrors");
+
   std::string file;
   bool info_json = false;
   auto* info = app.add_subcommand("info", "Summarise a benchmark file: architectures, schedules, seeds per dataset");
@@ -257,7 +263,7 @@ int main(int argc, char** argv) {
   try {
     if (*info || *show || *best || *query) {
       const std::string path = benchmark_path(file);
-      nasbench::LoadOptions options;
+      nasbench::LoadOptions options = load_options;
       options.progress = nasbench::stderr_progress();
       auto run = [&](const auto& api) -> int {
         if (options.progress) std::fputc('\n', stderr);
@@ -274,7 +280,7 @@ int main(int argc, char** argv) {
     }
     if (*convert) {
       const auto start = std::chrono::steady_clock::now();
-      nasbench::LoadOptions options;
+      nasbench::LoadOptions options = load_options;
       options.progress = nasbench::stderr_progress();
       const auto api = nasbench::NASBench201API::load(file, options);
       if (options.progress) std::fputc('\n', stderr);

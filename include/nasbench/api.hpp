@@ -36,6 +36,21 @@ struct LoadOptions {
   /// Called now and then while loading with the number of runs (ResultsCount)
   /// converted so far; empty for none. See stderr_progress().
   std::function<void(std::uint64_t runs)> progress;
+  /// Load only these schedules (`"200"`, `"12"`, ...); empty: every one. Queries
+  /// for another hp then give a QueryError saying it was not loaded.
+  std::vector<std::string> hps;
+  /// Load only these datasets (`"cifar10"`, ...); empty: every one. Queries for
+  /// another dataset then give a QueryError saying it was not loaded.
+  std::vector<std::string> datasets;
+
+  /// Whether schedule `hp` is loaded.
+  [[nodiscard]] bool wants_hp(std::string_view hp) const {
+    return hps.empty() || std::find(hps.begin(), hps.end(), hp) != hps.end();
+  }
+  /// Whether dataset `name` is loaded.
+  [[nodiscard]] bool wants_dataset(std::string_view name) const {
+    return datasets.empty() || std::find(datasets.begin(), datasets.end(), name) != datasets.end();
+  }
 };
 
 /// A training schedule name: `"12"`, `"200"` (topology space), `"01"`, `"12"`,
@@ -195,6 +210,7 @@ class BasicAPI {
     archstr2index_ = std::move(other.archstr2index_);
     arch2infos_ = std::move(other.arch2infos_);
     evaluated_ = std::move(other.evaluated_);
+    skipped_hps_ = std::move(other.skipped_hps_);
     filename_ = std::move(other.filename_);
     name_ = std::move(other.name_);
     used_time_ = other.used_time_;
@@ -248,6 +264,10 @@ class BasicAPI {
     indexes.erase(std::unique(indexes.begin(), indexes.end()), indexes.end());
     evaluated_ = std::move(indexes);
     invalidate();
+  }
+  /// Records the schedules a loader left out (LoadOptions::hps), so that queries name them as not loaded.
+  void note_skipped_hp(const std::string& hp) {
+    if (std::find(skipped_hps_.begin(), skipped_hps_.end(), hp) == skipped_hps_.end()) skipped_hps_.push_back(hp);
   }
   /// The file name shown by `repr()`.
   [[nodiscard]] const std::string& filename() const noexcept { return filename_; }
@@ -304,6 +324,9 @@ class BasicAPI {
     const int index = query_index_by_arch(arch);
     for (const auto& h : entry(index))
       if (h.hp == hp.str()) return h.results;
+    if (std::find(skipped_hps_.begin(), skipped_hps_.end(), hp.str()) != skipped_hps_.end())
+      throw QueryError("hp " + detail::quoted(hp.str()) + " was not loaded (LoadOptions::hps: " +
+                       detail::join(entry(index), [](const HpResults& h) { return h.hp; }) + ")");
     throw QueryError("unknown hp " + detail::quoted(hp.str()) + " for architecture " + std::to_string(index) +
                      " (available: " + detail::join(entry(index), [](const HpResults& h) { return h.hp; }) + ")");
   }
@@ -704,6 +727,7 @@ class BasicAPI {
   std::unordered_map<std::string, int> archstr2index_;
   mutable std::vector<std::unique_ptr<std::vector<HpResults>>> arch2infos_;  ///< filled lazily from source_
   std::vector<int> evaluated_;
+  std::vector<std::string> skipped_hps_;  ///< left out by LoadOptions::hps
   std::string filename_, name_ = "NASBench201API";
   double used_time_ = 0;
   mutable std::mutex rng_mutex_;

@@ -122,7 +122,7 @@ class Writer {
     const auto& values = s.raw_values();
     const auto& present = s.presence();
     count(values.size());
-    const bool all = std::all_of(present.begin(), present.end(), [](std::uint8_t p) { return p != 0; });
+    const bool all = s.dense() || std::all_of(present.begin(), present.end(), [](std::uint8_t p) { return p != 0; });
     u8(all ? 0 : 1);
     for (Real v : values) f64(static_cast<double>(v));
     if (!all) bytes.insert(bytes.end(), present.begin(), present.end());
@@ -200,13 +200,12 @@ class Reader {
       std::memcpy(&v, &b, 8);
       values[i] = static_cast<Real>(v);
     }
-    std::vector<std::uint8_t> present(n, 1);
+    std::vector<std::uint8_t> present;  // empty: every epoch present
     if (kind == 1) {
       const unsigned char* q = take(n, what);
-      for (std::uint32_t i = 0; i < n; ++i) {
+      present.assign(q, q + n);
+      for (std::uint32_t i = 0; i < n; ++i)
         if (q[i] > 1) fail_at(std::string(what) + ": bad presence byte", pos_ - n + i);
-        present[i] = q[i];
-      }
     }
     out.assign(std::move(values), std::move(present));
   }

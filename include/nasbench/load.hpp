@@ -52,6 +52,8 @@ template <typename T>
 struct Converted {
   T value;
   std::string error_path, error;  ///< "['train_losses']", "expected dict, got list"; error empty when fine
+  std::string skipped;            ///< a run left out by LoadOptions::datasets: its 'name'
+  bool taken = false;             ///< value moved out by take()
 };
 inline constexpr std::int64_t kRunHandle = 0x52554e;   // "RUN"
 inline constexpr std::int64_t kArchHandle = 0x415243;  // "ARC"
@@ -125,6 +127,7 @@ template <typename Real>
 void read_epoch_series(const pickle::Value& dict, std::string_view key, Series<Real>& out) {
   const pickle::Value& d = field(dict, key);
   if (!d.is_dict()) schema_fail(key_repr(key), "dict", d);
+  out.reserve(std::min<std::size_t>(d.size(), 1024));
   for (const auto& [k, v] : d.dict_items()) {
     if (!k.is_int()) schema_fail(key_repr(key) + "[" + k.repr() + "]", "an int epoch key", k);
     const std::int64_t e = k.as_int();
@@ -241,12 +244,22 @@ ResultsCount<Real> convert_run(const pickle::Value& s, const std::shared_ptr<con
 }
 
 /// A converted handle's value (or its conversion error), or a state dict
-/// converted now (objects built without the streaming hook).
+/// converted now (objects built without the streaming hook). A handle that
+/// nothing else references gives its value away (moved, not copied: the
+/// tables are never held twice).
 template <typename T, typename Convert>
 T take(const pickle::Value& v, std::int64_t handle_id, const char* expected, Convert&& convert) {
   if (v.is_handle() && v.handle_id() == handle_id) {
-    const auto* c = static_cast<const Converted<T>*>(v.handle_payload().get());
+    auto* c = static_cast<Converted<T>*>(v.handle_payload().get());
+    if (c->taken) throw SchemaError("", "the same results object is used twice after its first use moved it");
     if (!c->error.empty()) throw SchemaError(c->error_path, c->error);
+    if (!c->skipped.empty())
+      throw SchemaError("['name']", "the run of dataset '" + c->skipped +
+                                        "' (left out by LoadOptions::datasets) is filed under another dataset");
+    if (v.use_count() == 1 && v.handle_payload().use_count() == 1) {  // sole owner: the loader's own tree
+      c->taken = true;
+      return std::move(c->value);
+    }
     return c->value;
   }
   if (!v.is_dict()) schema_fail("", expected, v);
@@ -276,8 +289,14 @@ ResultsCount<Real> take_run(const pickle::Value& v, const std::shared_ptr<const 
 }
 
 /// An ArchResults state -> ArchResults.
+inline const LoadOptions& no_options() {
+  static const LoadOptions none;
+  return none;
+}
+
 template <typename Real>
-ArchResults<Real> convert_arch(const pickle::Value& s, const std::shared_ptr<const StorageTable>& storages) {
+ArchResults<Real> convert_arch(const pickle::Value& s, const std::shared_ptr<const StorageTable>& storages,
+                               const LoadOptions& options) {
   ArchResults<Real> a;
   a.arch_index = static_cast<int>(int_field(s, "arch_index"));
   a.arch_str = str_field(s, "arch_str");
@@ -288,6 +307,7 @@ ArchResults<Real> convert_arch(const pickle::Value& s, const std::shared_ptr<con
     const std::string path = "['all_results'][" + k.repr() + "]";
     if (!k.is_tuple() || k.size() != 2 || !k[0].is_str())
       schema_fail("['all_results'][" + k.repr() + "]", "a (dataset, seed) tuple key", k);
+    if (!options.wants_dataset(k[0].as_str())) continue;
     try {
       ResultsCount<Real> run = take_run<Real>(v, storages);
       run.name = std::string(k[0].as_str());
@@ -303,6 +323,10 @@ ArchResults<Real> convert_arch(const pickle::Value& s, const std::shared_ptr<con
     if (!k.is_str()) schema_fail("['dataset_seed'][" + k.repr() + "]", "a dataset name key", k);
     const std::string path = "['dataset_seed'][" + k.repr() + "]";
     if (!v.is_list() && !v.is_tuple() && !v.is_set()) schema_fail(path, "list", v);
+    if (!options.wants_dataset(k.as_str())) {
+      a.skipped_datasets.emplace_back(k.as_str());
+      continue;
+    }
     std::vector<int> seeds;
     for (std::size_t i = 0; i < v.size(); ++i) seeds.push_back(seed_of(v[i], path + "[" + std::to_string(i) + "]"));
     try {
@@ -315,9 +339,10 @@ ArchResults<Real> convert_arch(const pickle::Value& s, const std::shared_ptr<con
 }
 
 template <typename Real>
-ArchResults<Real> take_arch(const pickle::Value& v, const std::shared_ptr<const StorageTable>& storages) {
+ArchResults<Real> take_arch(const pickle::Value& v, const std::shared_ptr<const StorageTable>& storages,
+                            const LoadOptions& options) {
   return take<ArchResults<Real>>(v, kArchHandle, "an ArchResults dict",
-                                 [&](const pickle::Value& s) { return convert_arch<Real>(s, storages); });
+                                 [&](const pickle::Value& s) { return convert_arch<Real>(s, storages, options); });
 }
 
 /// The on_complete hook: converts runs and archs as soon as they are complete.
@@ -326,16 +351,25 @@ pickle::ReaderOptions streaming_options(const LoadOptions& options, std::shared_
                                         std::shared_ptr<const StorageTable> storages) {
   pickle::ReaderOptions ro;
   ro.prescan_memo = false;
-  ro.on_complete = [progress = options.progress, counter, storages](pickle::Value& v) {
+  ro.on_complete = [&options, counter, storages](pickle::Value& v) {
     if (!v.is_dict()) return;
     if (looks_like_run(v)) {
+      if (!options.datasets.empty()) {  // a run of a dataset left out is not converted at all
+        const pickle::Value* name = v.find("name");
+        if (name && name->is_str() && !options.wants_dataset(name->as_str())) {
+          auto c = std::make_shared<Converted<ResultsCount<Real>>>();
+          c->skipped = std::string(name->as_str());
+          v.become_handle(kRunHandle, std::move(c));
+          return;
+        }
+      }
       convert_to_handle<ResultsCount<Real>>(v, kRunHandle,
                                             [&](const pickle::Value& s) { return convert_run<Real>(s, storages); });
       ++*counter;
-      if (progress && (*counter & 1023) == 0) progress(*counter);
+      if (options.progress && (*counter & 1023) == 0) options.progress(*counter);
     } else if (looks_like_arch(v)) {
-      convert_to_handle<ArchResults<Real>>(v, kArchHandle,
-                                           [&](const pickle::Value& s) { return convert_arch<Real>(s, storages); });
+      convert_to_handle<ArchResults<Real>>(
+          v, kArchHandle, [&](const pickle::Value& s) { return convert_arch<Real>(s, storages, options); });
     }
   };
   return ro;
@@ -368,13 +402,17 @@ inline std::vector<int> read_index_list(const pickle::Value& v, const std::strin
 /// Python's API does) or `OrderedDict(hp -> ..)` (NATS-Bench).
 template <typename Real>
 void add_arch_entry(BasicAPI<Real>& api, int index, const pickle::Value& entry, const std::string& path,
-                    const std::shared_ptr<const StorageTable>& storages) {
+                    const std::shared_ptr<const StorageTable>& storages, const LoadOptions& options) {
   if (!entry.is_dict()) schema_fail(path, "dict", entry);
   const pickle::Value* less = entry.find("less");
   const pickle::Value* full = entry.find("full");
   auto add = [&](const pickle::Value& v, std::string hp, const std::string& sub) {
+    if (!options.wants_hp(hp)) {
+      api.note_skipped_hp(hp);
+      return;
+    }
     try {
-      api.add_results(index, std::move(hp), take_arch<Real>(v, storages));
+      api.add_results(index, std::move(hp), take_arch<Real>(v, storages, options));
     } catch (const SchemaError& e) {
       throw e.prefixed(path + sub);
     }
@@ -414,7 +452,8 @@ inline bool is_arch_file_name(const std::string& name) {
 /// `.pth` or NATS single file holds). `source_name` appears in repr() and errors.
 template <typename Real>
 [[nodiscard]] BasicAPI<Real> api_from_value(const pickle::Value& root, const std::string& source_name = "<object>",
-                                            const std::shared_ptr<const StorageTable>& storages = nullptr) {
+                                            const std::shared_ptr<const StorageTable>& storages = nullptr,
+                                            const LoadOptions& options = detail::no_options()) {
   using namespace detail;
   BasicAPI<Real> api;
   try {
@@ -433,7 +472,7 @@ template <typename Real>
           throw SchemaError(path, "index " + std::to_string(index) + " out of range (" + std::to_string(api.size()) +
                                       " architectures)");
         if (v.is_dict() && !v.find("less") && !v.find("full")) nats = true;
-        add_arch_entry(api, static_cast<int>(index), v, path, storages);
+        add_arch_entry(api, static_cast<int>(index), v, path, storages, options);
         present.push_back(static_cast<int>(index));
       }
     }
@@ -466,9 +505,9 @@ inline void release_free_memory() {
 /// hostile file can outlive the load).
 template <typename Real>
 BasicAPI<Real> from_document(pickle::Document doc, const std::string& path,
-                             const std::shared_ptr<const StorageTable>& storages) {
+                             const std::shared_ptr<const StorageTable>& storages, const LoadOptions& options) {
   try {
-    BasicAPI<Real> api = api_from_value<Real>(doc.root, path, storages);
+    BasicAPI<Real> api = api_from_value<Real>(doc.root, path, storages, options);
     pickle::dismantle(std::move(doc.root));
     return api;
   } catch (...) {
@@ -508,7 +547,8 @@ template <typename Real>
       throw LoadError("directory \"" + path + "\" has no meta.pickle.pbz2 (not a NATS-Bench benchmark directory)");
     auto meta_table = std::make_shared<StorageTable>();
     BasicAPI<Real> api = from_document<Real>(
-        open_streaming<Real>(meta_path.string(), options, counter, meta_table, false), meta_path.string(), meta_table);
+        open_streaming<Real>(meta_path.string(), options, counter, meta_table, false), meta_path.string(), meta_table,
+        options);
     std::vector<int> evaluated(api.evaluated_indexes());
     std::vector<std::string> files;
     for (const auto& e : fs::directory_iterator(dir, ec))
@@ -524,7 +564,7 @@ template <typename Real>
       auto table = std::make_shared<StorageTable>();
       pickle::Document doc = open_streaming<Real>(file, options, counter, table, false);
       try {
-        add_arch_entry(api, index, doc.root, "", table);
+        add_arch_entry(api, index, doc.root, "", table, options);
       } catch (const SchemaError& e) {
         pickle::dismantle(std::move(doc.root));
         throw to_load_error(e, file);
@@ -539,13 +579,19 @@ template <typename Real>
     release_free_memory();
     return api;
   }
-  if (is_cache_file(path)) return open_cache<Real>(path);
+  if (is_cache_file(path)) {
+    if (!options.hps.empty() || !options.datasets.empty())
+      throw LoadError("\"" + path + "\" is a cache file: LoadOptions::hps and ::datasets apply to benchmark files "
+                      "(convert a subset instead)");
+    return open_cache<Real>(path);
+  }
   // A first pass finds the memo entries that are ever read back, so only those
   // are kept: the working set stays bounded (3x less peak memory on large
   // files). Not for bz2, where the second pass would decompress everything twice.
   const bool prescan = pickle::detect_format(path) != pickle::Format::kBz2Pickle;
   auto table = std::make_shared<StorageTable>();
-  BasicAPI<Real> api = from_document<Real>(open_streaming<Real>(path, options, counter, table, prescan), path, table);
+  BasicAPI<Real> api =
+      from_document<Real>(open_streaming<Real>(path, options, counter, table, prescan), path, table, options);
   if (options.progress) options.progress(*counter);
   release_free_memory();
   return api;
@@ -577,13 +623,13 @@ void reload_archive(BasicAPI<Real>& api, const std::string& archive_root, std::o
     if (!fs::is_regular_file(file, ec)) throw LoadError("invalid data path \"" + file + "\" (no such archive file)");
     auto counter = std::make_shared<std::uint64_t>(0);
     auto table = std::make_shared<StorageTable>();
-    pickle::Document doc = open_streaming<Real>(file, LoadOptions{}, counter, table, false);
+    pickle::Document doc = open_streaming<Real>(file, no_options(), counter, table, false);
     try {
       if (!doc.root.is_dict() || !doc.root.find("less") || !doc.root.find("full"))
         throw SchemaError("", "expected a dict with 'less' and 'full'");
       BasicAPI<Real> scratch;  // convert first, so a bad file leaves the API untouched
       scratch.set_meta_archs(std::vector<std::string>(static_cast<std::size_t>(idx) + 1));
-      add_arch_entry(scratch, idx, doc.root, "", table);
+      add_arch_entry(scratch, idx, doc.root, "", table, no_options());
       api.remove_results(idx);
       for (const auto& hp : scratch.hps(idx))
         api.add_results(idx, hp, scratch.query_meta_info_by_index(idx, hp));

@@ -87,23 +87,31 @@ inline nlohmann::json opt_json(const std::optional<double>& v) {
 }  // namespace detail
 
 /// A per-epoch series (`{epoch: value}` in the files) stored densely, with
-/// absent epochs marked explicitly (never as NaN).
+/// absent epochs marked explicitly (never as NaN). A series without gaps (the
+/// common case) keeps no presence bytes, and a time series keeps the running
+/// total of its last epoch (what `get_more_info` asks for), computed once.
 template <typename Real>
 class Series {
  public:
   /// Sets the value of `epoch`.
   void set(std::size_t epoch, double value) {
-    totals_.clear();
+    have_total_ = false;
+    if (dense_ && epoch > values_.size()) {  // a gap: presence bytes from now on
+      present_.assign(values_.size(), 1);
+      dense_ = false;
+    }
     if (epoch >= values_.size()) {
       values_.resize(epoch + 1, Real(0));
-      present_.resize(epoch + 1, 0);
+      if (!dense_) present_.resize(epoch + 1, 0);
     }
     values_[epoch] = static_cast<Real>(value);
-    present_[epoch] = 1;
+    if (!dense_) present_[epoch] = 1;
   }
+  /// Makes room for epochs 0..n-1 without reallocating (loaders pass the run's epochs).
+  void reserve(std::size_t n) { values_.reserve(n); }
   /// Whether `epoch` has a value.
   [[nodiscard]] bool has(std::size_t epoch) const noexcept {
-    return epoch < present_.size() && present_[epoch] != 0;
+    return epoch < values_.size() && (dense_ || present_[epoch] != 0);
   }
   /// The value of `epoch`, or nullopt.
   [[nodiscard]] std::optional<double> get(std::size_t epoch) const noexcept {
@@ -113,12 +121,14 @@ class Series {
   /// The present values in epoch order.
   [[nodiscard]] std::vector<double> values() const {
     std::vector<double> out;
+    out.reserve(values_.size());
     for (std::size_t i = 0; i < values_.size(); ++i)
-      if (present_[i]) out.push_back(static_cast<double>(values_[i]));
+      if (has(i)) out.push_back(static_cast<double>(values_[i]));
     return out;
   }
   /// Number of epochs with a value.
   [[nodiscard]] std::size_t count() const noexcept {
+    if (dense_) return values_.size();
     return static_cast<std::size_t>(std::count(present_.begin(), present_.end(), std::uint8_t{1}));
   }
   /// One past the last epoch that may have a value.
@@ -127,15 +137,13 @@ class Series {
   void clear() noexcept {
     values_.clear();
     present_.clear();
-    totals_.clear();
+    dense_ = true;
+    have_total_ = false;
   }
   /// Sum of the values of epochs 0..epoch added left to right from 0 (what
   /// Python's `sum` gives), or nullopt when one of them is absent.
   [[nodiscard]] std::optional<double> running_total(std::size_t epoch) const noexcept {
-    if (!totals_.empty()) {
-      if (epoch < totals_.size()) return totals_[epoch];
-      return std::nullopt;  // totals_ covers the whole leading run of present epochs
-    }
+    if (have_total_ && epoch + 1 == values_.size()) return total_;
     double total = 0;
     for (std::size_t i = 0; i <= epoch; ++i) {
       if (!has(i)) return std::nullopt;
@@ -143,38 +151,48 @@ class Series {
     }
     return total;
   }
-  /// Precomputes running_total() for every epoch (the same additions, once),
-  /// making it constant-time; set() drops them again.
+  /// Precomputes running_total() of the last epoch (the same additions,
+  /// once), making it constant-time; set() drops it again.
   void precompute_totals() {
-    totals_.clear();
-    double total = 0;
-    for (std::size_t i = 0; i < values_.size() && present_[i]; ++i) {
-      total += static_cast<double>(values_[i]);
-      totals_.push_back(total);
+    have_total_ = false;
+    if (values_.empty()) return;
+    if (std::optional<double> t = running_total(values_.size() - 1)) {
+      total_ = *t;
+      have_total_ = true;
     }
-    totals_.shrink_to_fit();
   }
-  /// The stored values, epoch 0..extent()-1 (absent epochs hold 0: see presence()).
+  /// Whether every epoch 0..extent()-1 has a value (then presence() is empty).
+  [[nodiscard]] bool dense() const noexcept { return dense_; }
+  /// The stored values, epoch 0..extent()-1 (absent epochs hold 0: see has()).
   [[nodiscard]] const std::vector<Real>& raw_values() const noexcept { return values_; }
-  /// Per epoch 0..extent()-1: 1 when it has a value.
+  /// Per epoch 0..extent()-1: 1 when it has a value; empty when dense().
   [[nodiscard]] const std::vector<std::uint8_t>& presence() const noexcept { return present_; }
-  /// Replaces the series by `values` with `presence` (equal sizes; cache.hpp reads series this way).
+  /// Replaces the series by `values` with `presence` (empty: every epoch
+  /// present; else one byte per value; cache.hpp reads series this way).
   void assign(std::vector<Real> values, std::vector<std::uint8_t> presence) {
     values_ = std::move(values);
     present_ = std::move(presence);
-    totals_.clear();
+    dense_ = present_.empty();
+    have_total_ = false;
+    compact();
   }
-  /// Releases spare capacity (loaders call it once a series is complete).
+  /// Releases spare capacity and presence bytes that are all 1 (loaders call
+  /// it once a series is complete).
   void compact() {
+    if (!dense_ && std::all_of(present_.begin(), present_.end(), [](std::uint8_t p) { return p != 0; })) {
+      present_.clear();
+      dense_ = true;
+    }
     values_.shrink_to_fit();
     present_.shrink_to_fit();
   }
 
-
  private:
   std::vector<Real> values_;
-  std::vector<std::uint8_t> present_;
-  std::vector<double> totals_;  ///< running totals, for time series (see precompute_totals)
+  std::vector<std::uint8_t> present_;  ///< empty while dense_
+  double total_ = 0;                   ///< running_total of the last epoch, when have_total_
+  bool dense_ = true;
+  bool have_total_ = false;
 };
 
 /// The results of one evaluation set (`x-valid`, `ori-test`, ...) over epochs.
@@ -296,12 +314,16 @@ class ResultsCount {
       if (n == set) return &s;
     return nullptr;
   }
-  /// The eval series of `set`, created when absent (used by loaders).
+  /// The eval series of `set`, created when absent (used by loaders; room
+  /// for `epochs` values is reserved up front).
   EvalSeries<Real>& eval_series(std::string_view set) {
     for (auto& [n, s] : evals)
       if (n == set) return s;
     evals.emplace_back(std::string(set), EvalSeries<Real>{});
-    return evals.back().second;
+    EvalSeries<Real>& e = evals.back().second;
+    const std::size_t room = epochs > 0 ? std::min<std::size_t>(static_cast<std::size_t>(epochs), 1024) : 0;  // bounded: hostile files
+    for (Series<Real>* x : {&e.acc1es, &e.losses, &e.times}) x->reserve(room);
+    return e;
   }
 
   /// Python's `get_train(iepoch)`: loss, accuracy and times of epoch `iepoch`
@@ -551,6 +573,7 @@ class ArchResults {
   int arch_index = -1;
   std::string arch_str;
   bool clear_net_done = false;
+  std::vector<std::string> skipped_datasets;  ///< left out by LoadOptions::datasets
 
   /// Adds one run under the `(dataset, seed)` key (loaders call this in file order).
   void add_result(ResultsCount<Real> r) { results_.push_back(std::move(r)); }
@@ -731,6 +754,9 @@ class ArchResults {
   /// The runs of `dataset`; QueryError naming the available datasets otherwise.
   [[nodiscard]] const DatasetRuns& runs_of(std::string_view dataset) const {
     if (const DatasetRuns* d = find(dataset)) return *d;
+    if (std::find(skipped_datasets.begin(), skipped_datasets.end(), dataset) != skipped_datasets.end())
+      throw QueryError("dataset " + detail::quoted(dataset) + " was not loaded (LoadOptions::datasets: " +
+                       detail::join(datasets_, [](const DatasetRuns& x) { return x.name; }) + ")");
     throw QueryError("unknown dataset " + detail::quoted(dataset) + " for architecture " +
                      std::to_string(arch_index) + " (available: " +
                      detail::join(datasets_, [](const DatasetRuns& x) { return x.name; }) + ")");
