@@ -29,7 +29,7 @@ ensure_packages() {
 # Packages the library, the CLI, the examples and the demo need. zipcmp,
 # zipmerge and ziptool only because Debian's libzip CMake config insists on
 # finding them; python3-numpy writes the demo's synthetic benchmark.
-CORE_PACKAGES=(cmake make g++ nlohmann-json3-dev libcli11-dev libbz2-dev libzip-dev zlib1g-dev zipcmp zipmerge ziptool
+CORE_PACKAGES=(cmake make g++ nlohmann-json3-dev libcli11-dev libbz2-dev libzip-dev zlib1g-dev libmimalloc-dev zipcmp zipmerge ziptool
   python3 python3-numpy ccache)
 # Packages the test suite needs on top: Catch2, LibTorch, and Python with torch
 # and numpy to write fixtures with the real torch.save and pickle.

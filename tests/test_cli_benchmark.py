@@ -150,6 +150,53 @@ class Commands(unittest.TestCase):
         self.assertIn("has no meta.pickle.pbz2", err)
 
 
+class Convert(unittest.TestCase):
+    def setUp(self):
+        import tempfile
+        self.tmp = tempfile.TemporaryDirectory()
+        self.cache = os.path.join(self.tmp.name, "tiny.cache")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_a_cache_answers_every_query_as_the_original(self):
+        rc, out, err = run("convert", os.path.join(FX, "tiny.pth"), self.cache)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("wrote " + self.cache, out)
+        Query.check_all(self, self.cache, expected("tiny.expected.jsonl"))
+        rc1, info1, _ = run("info", "--json", os.path.join(FX, "tiny.pth"))
+        rc2, info2, _ = run("info", "--json", self.cache)
+        self.assertEqual((rc1, rc2), (0, 0))
+        self.assertEqual(json.loads(info1)["hps"], json.loads(info2)["hps"])
+
+    def test_convert_errors_leave_no_file(self):
+        rc, _, err = run("convert", "/nonexistent/file.pth", self.cache)
+        self.assertEqual(rc, 1)
+        self.assertIn('"/nonexistent/file.pth"', err)
+        self.assertFalse(os.path.exists(self.cache))
+        self.assertFalse(os.path.exists(self.cache + ".tmp"))
+        rc, _, _ = run("convert", os.path.join(FX, "tiny.pth"))  # no OUT
+        self.assertEqual(rc, 2)
+        with open(self.cache, "wb") as f:
+            f.write(b"NB201CAC" + bytes(10))
+        rc, _, err = run("info", self.cache)
+        self.assertEqual(rc, 1)
+        self.assertIn("truncated header", err)
+
+    def test_load_only_some_hps_and_datasets(self):
+        records = [r for r in expected("tiny.expected.jsonl")
+                   if r["request"]["fn"] == "get_more_info" and r["request"]["args"].get("hp") == "200"
+                   and r["request"]["args"].get("dataset") == "cifar100"]
+        self.assertTrue(records)
+        Query.check_all(self, "tiny.pth", records, extra=("--load-hp", "200", "--load-dataset", "cifar100"))
+        stdin = json.dumps({"fn": "get_more_info", "args": {"index": records[0]["request"]["args"]["index"],
+                                                            "dataset": "cifar10", "hp": "200"}}) + "\n"
+        rc, out, _ = run("--load-hp", "200", "--load-dataset", "cifar100", "query", os.path.join(FX, "tiny.pth"),
+                         stdin=stdin)
+        self.assertEqual(rc, 0)
+        self.assertIn('dataset \\"cifar10\\" was not loaded', out)
+
+
 if __name__ == "__main__":
     EXE, FX = sys.argv.pop(1), sys.argv.pop(1)
     unittest.main(verbosity=2)

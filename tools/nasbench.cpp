@@ -18,6 +18,10 @@
 
 #include "nasbench/nasbench.hpp"
 
+#if defined(NASBENCH_WITH_MIMALLOC)
+#include <mimalloc.h>
+#endif
+
 namespace {
 
 using nlohmann::json;
@@ -193,7 +197,13 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "net") == 0) return exec_net(argc, argv);
   CLI::App app{"nasbench: NAS-Bench-201 cells and benchmark queries, without Python"};
   app.footer("Also: nasbench net --help   (build a network in LibTorch; see nasbench-net)");
-  app.set_version_flag("--version", std::string("nasbench ") + nasbench::kVersion);
+  std::string version = std::string("nasbench ") + nasbench::kVersion;
+#if defined(NASBENCH_WITH_MIMALLOC)
+  const int mi = mi_version();  // also keeps the library linked: it replaces malloc
+  version += " (allocator: mimalloc " + std::to_string(mi / 100) + "." + std::to_string(mi / 10 % 10) + "." +
+             std::to_string(mi % 10) + ")";
+#endif
+  app.set_version_flag("--version", version);
   app.require_subcommand(1);
 
   std::vector<std::string> arch_args;
