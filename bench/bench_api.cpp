@@ -16,6 +16,10 @@
 //    the first call (it builds a cached column) and later calls (median);
 //  - the same over 15,625 architectures: an API built in memory with every
 //    index filled (the loaded ArchResults copied round-robin into all slots).
+//  - the cache (cache.hpp): write_cache time and size; in a fresh child
+//    (`--open-cache-only CACHE`): open time, time of the first get_more_info
+//    and of the first find_best (stored column), peak RSS; get_more_info
+//    calls per second on the cache-backed API once its architectures are read.
 // Bench results are never tests: bench/run_benchmarks.sh sets them against
 // Python's numbers from the same run.
 #include <algorithm>
@@ -98,6 +102,34 @@ int load_only(const std::string& file, bool use_float) {
   return 0;
 }
 
+/// `--open-cache-only CACHE`: open, first answers, report, exit (run as a child).
+int open_cache_only(const std::string& cache) {
+  const long before = status_kib("VmRSS");
+  auto t0 = clock_type::now();
+  const auto api = nasbench::NASBench201API::load(cache);
+  const double open_s = seconds_since(t0);
+  const int index = api.evaluated_indexes().front();
+  t0 = clock_type::now();
+  const auto info = api.get_more_info(index, "cifar10", std::nullopt, "200", nasbench::SeedChoice::mean());
+  const double first_answer_s = seconds_since(t0);
+  const long after_first = status_kib("VmRSS");
+  t0 = clock_type::now();
+  const auto best = api.find_best("cifar10", "test", std::nullopt, std::nullopt, "200");
+  const double find_best_s = seconds_since(t0);
+  std::cout << json{{"open_s", open_s},
+                    {"first_get_more_info_s", first_answer_s},
+                    {"open_to_first_answer_s", open_s + first_answer_s},
+                    {"first_find_best_s", find_best_s},
+                    {"best_index", best.index},
+                    {"train_accuracy", *info.train.accuracy},
+                    {"rss_before_kib", before},
+                    {"rss_after_first_answer_kib", after_first},
+                    {"peak_rss_kib", status_kib("VmHWM")}}
+                   .dump()
+            << std::endl;
+  return 0;
+}
+
 std::string self_exe() {
   char buf[4096];
   const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -112,9 +144,9 @@ std::string shell_quote(const std::string& s) {
 }
 
 /// Runs `self --load-only FILE [--float]` in a fresh process and parses its report.
-json load_in_child(const std::string& file, bool use_float) {
+json load_in_child(const std::string& file, bool use_float, const char* mode = "--load-only") {
   const std::string cmd =
-      "exec " + shell_quote(self_exe()) + " --load-only " + shell_quote(file) + (use_float ? " --float" : "");
+      "exec " + shell_quote(self_exe()) + " " + mode + " " + shell_quote(file) + (use_float ? " --float" : "");
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) throw std::runtime_error("popen failed");
   std::string out;
@@ -244,6 +276,7 @@ int main(int argc, char** argv) try {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() >= 2 && args[0] == "--load-only")
     return load_only(args[1], args.size() > 2 && args[2] == "--float");
+  if (args.size() >= 2 && args[0] == "--open-cache-only") return open_cache_only(args[1]);
   std::string file;
   bool as_json = false, full = true;
   double min_seconds = 1.0;
@@ -285,6 +318,20 @@ int main(int argc, char** argv) try {
   // 4. find_best over the file's architectures, then over all 15,625
   int best = -1;
   report["find_best_file_double"] = time_find_best(*api, min_seconds, &best);
+
+  // 5. the cache: write, open in a fresh process, query
+  {
+    const std::string cache = file + ".cache";
+    auto t0 = clock_type::now();
+    nasbench::write_cache(*api, cache);
+    report["cache_write_s"] = seconds_since(t0);
+    report["cache_bytes"] = static_cast<std::uint64_t>(std::filesystem::file_size(cache));
+    report["cache_child"] = load_in_child(cache, false, "--open-cache-only");
+    const auto cached = nasbench::NASBench201API::load(cache);
+    cached.materialize_all();
+    report["query_cache"] = query_bench(cached, min_seconds, false);
+    std::filesystem::remove(cache);
+  }
   if (full) {
     report["rss_before_15625_double_kib"] = status_kib("VmRSS");
     auto t0 = clock_type::now();
@@ -322,6 +369,12 @@ int main(int argc, char** argv) try {
               "hp 12 mean %.0f/s\n",
               q["get_more_info_mean_per_s"].get<double>(), q["get_more_info_random_own_engine_per_s"].get<double>(),
               q["get_more_info_random_caller_rng_per_s"].get<double>(), q["get_more_info_mean_hp12_per_s"].get<double>());
+  const auto& cc = report["cache_child"];
+  std::printf("cache: written in %.2f s, %.1f MB; open %.4f s, open to first answer %.4f s, first find_best %.4f s, "
+              "peak RSS %.1f MiB; get_more_info hp 200 mean %.0f/s\n",
+              report["cache_write_s"].get<double>(), report["cache_bytes"].get<double>() / 1e6,
+              cc["open_s"].get<double>(), cc["open_to_first_answer_s"].get<double>(), cc["first_find_best_s"].get<double>(),
+              cc["peak_rss_kib"].get<double>() / 1024, report["query_cache"]["get_more_info_mean_per_s"].get<double>());
   for (const char* key : {"find_best_file_double", "find_best_15625_double", "find_best_file_float",
                           "find_best_15625_float"}) {
     if (!report.contains(key)) continue;

@@ -54,6 +54,9 @@ echo "running nasbench_bench ..." >&2
 "$BUILD/bench/nasbench_bench" "$FILE" --json --min-time "$MIN_TIME" "${FULL[@]}" >"$OUT/report-$stamp-cpp.json"
 echo "running bench_python.py ..." >&2
 "$PY" "$ROOT/bench/bench_python.py" "$FILE" --min-time "$MIN_TIME" "${FULL[@]}" >"$OUT/report-$stamp-python.json"
+# the latest reports per file, for bench/compare.sh
+cp "$OUT/report-$stamp-cpp.json" "$OUT/latest-$(basename "$FILE")-cpp.json"
+cp "$OUT/report-$stamp-python.json" "$OUT/latest-$(basename "$FILE")-python.json"
 
 cpu="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 mem="$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
@@ -117,6 +120,15 @@ row("get_more_info hp 12, mean of seeds (calls/s)", q["get_more_info_mean_hp12_p
 if "query_float" in c:
     row("get_more_info hp 200, mean, float API (calls/s)", c["query_float"]["get_more_info_mean_per_s"],
         pq["get_more_info_mean_per_s"], True)
+if "cache_child" in c:
+    cc = c["cache_child"]
+    row("cache (`nasbench convert`): open to first answer (s)", cc["open_to_first_answer_s"], p["load_s_median"], False)
+    row("cache: peak RSS after the first answer (MiB)", cc["peak_rss_kib"] / MiB, pl["peak_rss_kib"] / MiB, False)
+    row("cache: first find_best, stored column (ms)", cc["first_find_best_s"] * 1e3, p["find_best_file"]["first_ms"], False)
+    row("cache: get_more_info hp 200, mean (calls/s)", c["query_cache"]["get_more_info_mean_per_s"],
+        pq["get_more_info_mean_per_s"], True)
+    row("cache: write (s) / size (MB, the file: %.1f)" % (c["file_bytes"] / 1e6), c["cache_write_s"], None, False)
+    rows[-1] = (rows[-1][0], "%s / %s" % (fmt(c["cache_write_s"]), fmt(c["cache_bytes"] / 1e6)), "—", "—", "")
 n = c["evaluated"]
 fb, pfb = c["find_best_file_double"], p["find_best_file"]
 row("find_best %d archs, first call (ms)" % n, fb["first_ms"], pfb["first_ms"], False)
