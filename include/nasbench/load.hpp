@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -163,14 +164,26 @@ void read_eval_series(const pickle::Value& d, std::string_view key, ResultsCount
   }
 }
 
+/// Whether a small dict has every str key of `keys`, by a linear scan (the
+/// hook sees every completed dict: per-epoch dicts of hundreds of items must
+/// not pay for a hash index they never need).
+inline bool has_keys(const pickle::Value& v, std::initializer_list<std::string_view> keys) {
+  if (!v.is_dict() || v.size() > 64) return false;  // states have a few dozen keys at most
+  for (std::string_view key : keys) {
+    bool found = false;
+    for (const auto& [k, unused] : v.dict_items())
+      if (k.is_str() && k.as_str() == key) {
+        found = true;
+        break;
+      }
+    if (!found) return false;
+  }
+  return true;
+}
 /// Whether a dict is a ResultsCount state.
-inline bool looks_like_run(const pickle::Value& v) {
-  return v.is_dict() && v.find("train_acc1es") && v.find("eval_acc1es") && v.find("epochs");
-}
+inline bool looks_like_run(const pickle::Value& v) { return has_keys(v, {"train_acc1es", "eval_acc1es", "epochs"}); }
 /// Whether a dict is an ArchResults state.
-inline bool looks_like_arch(const pickle::Value& v) {
-  return v.is_dict() && v.find("all_results") && v.find("dataset_seed");
-}
+inline bool looks_like_arch(const pickle::Value& v) { return has_keys(v, {"all_results", "dataset_seed"}); }
 
 /// A ResultsCount state -> ResultsCount. SchemaError with a relative path.
 template <typename Real>

@@ -14,7 +14,9 @@
 
 #include <nasbench/error.hpp>
 #if !defined(_WIN32)
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #endif
 
 #include <algorithm>
@@ -92,7 +94,7 @@ class Source {
     if (done) std::memcpy(out, cur_, done);
     cur_ += done;
     while (done < n) {
-      if (n - done >= buf_.size() && !external_) {  // large read: bypass the buffer
+      if (n - done >= buf_.size() && !external_ && !windowed_) {  // large read: bypass the buffer
         reset_window(offset());
         const std::size_t got = fill(out + done, n - done);
         if (got == 0) break;
@@ -156,6 +158,17 @@ class Source {
   virtual std::size_t fill(std::uint8_t* dst, std::size_t cap) = 0;
   /// Arranges for the next fill() to produce the byte at `target`; false if unsupported.
   virtual bool rewind_to(std::uint64_t /*target*/) { return false; }
+  /// Windowed sources (a memory-mapped file) override this instead of fill():
+  /// makes the bytes from offset `at` (at least `n` of them unless the stream
+  /// ends first) readable at `*data`, returning how many there are; the previous
+  /// window may be released.
+  virtual std::size_t map_window(std::uint64_t /*at*/, std::size_t /*n*/, const std::uint8_t** /*data*/) { return 0; }
+  /// Switches this source to map_window() (a subclass calls it from its constructor).
+  void use_windows() {
+    windowed_ = true;
+    std::vector<std::uint8_t>().swap(buf_);
+    begin_ = cur_ = end_ = nullptr;
+  }
   /// Throws a LoadError naming this source.
   [[noreturn]] void fail(const std::string& what, std::uint64_t at) const {
     throw LoadError(what + " in \"" + name_ + "\"", at);
@@ -164,7 +177,7 @@ class Source {
  private:
   void reset_window(std::uint64_t at) {
     base_ = at;
-    begin_ = cur_ = end_ = buf_.data();
+    begin_ = cur_ = end_ = windowed_ ? nullptr : buf_.data();
   }
   int slow_get() {
     if (!ensure(1)) return -1;
@@ -180,6 +193,15 @@ class Source {
   bool ensure(std::size_t n) {
     if (static_cast<std::size_t>(end_ - cur_) >= n) return true;
     if (external_) return false;
+    if (windowed_) {
+      const std::uint64_t at = offset();
+      const std::uint8_t* data = nullptr;
+      const std::size_t len = map_window(at, n, &data);
+      base_ = at;
+      begin_ = cur_ = data;
+      end_ = data + len;
+      return len >= n;
+    }
     const std::size_t have = static_cast<std::size_t>(end_ - cur_);
     const std::uint64_t at = offset();
     if (buf_.size() < n) {
@@ -204,6 +226,7 @@ class Source {
   std::string name_;
   std::vector<std::uint8_t> buf_;
   bool external_ = false;
+  bool windowed_ = false;
   const std::uint8_t* begin_ = nullptr;  // window start (offset base_)
   const std::uint8_t* cur_ = nullptr;
   const std::uint8_t* end_ = nullptr;
@@ -247,11 +270,16 @@ inline std::int64_t ftell64(std::FILE* f) {
 }  // namespace detail
 
 /// A file read through a buffer, with 64-bit offsets (files over 4 GB work).
+/// Files larger than `map_window` bytes are read through memory-mapped windows
+/// of that size instead (POSIX only; 0 turns mapping off).
 class FileSource final : public Source {
  public:
+  static constexpr std::uint64_t kDefaultMapWindow = std::uint64_t{64} << 20;
+
   /// Opens `path`; LoadError `cannot open "path": reason` when it cannot.
-  explicit FileSource(const std::string& path, std::size_t buffer_size = std::size_t{1} << 18)
-      : Source(path, buffer_size) {
+  explicit FileSource(const std::string& path, std::size_t buffer_size = std::size_t{1} << 18,
+                      std::uint64_t map_window = kDefaultMapWindow)
+      : Source(path, buffer_size), map_window_(map_window) {
     file_ = std::fopen(path.c_str(), "rb");
     if (file_ == nullptr) throw LoadError("cannot open \"" + path + "\": " + std::strerror(errno));
     std::setvbuf(file_, nullptr, _IONBF, 0);
@@ -270,8 +298,16 @@ class FileSource final : public Source {
       std::fclose(file_);
       throw LoadError("cannot open \"" + path + "\": not a seekable regular file");
     }
+#if !defined(_WIN32)
+    // Large files are read through memory-mapped windows: no copy from the page
+    // cache (reading a 5 GB file twice through read() cost 15% of a load).
+    if (map_window_ != 0 && *size_ > map_window_) use_windows();
+#endif
   }
   ~FileSource() override {
+#if !defined(_WIN32)
+    unmap();
+#endif
     if (file_ != nullptr) std::fclose(file_);
   }
   [[nodiscard]] std::optional<std::uint64_t> size() const override { return size_; }
@@ -286,8 +322,34 @@ class FileSource final : public Source {
     if (target > *size_) return false;
     return detail::fseek64(file_, target) == 0;
   }
+#if !defined(_WIN32)
+  std::size_t map_window(std::uint64_t at, std::size_t n, const std::uint8_t** data) override {
+    unmap();
+    if (at >= *size_) return 0;
+    static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t start = at - at % page;
+    const std::uint64_t len = std::min<std::uint64_t>(*size_ - start, std::max<std::uint64_t>(map_window_, at - start + n));
+    void* p = ::mmap(nullptr, static_cast<std::size_t>(len), PROT_READ, MAP_SHARED | MAP_POPULATE, fileno(file_),
+                     static_cast<off_t>(start));
+    if (p == MAP_FAILED) fail(std::string("cannot map: ") + std::strerror(errno), at);
+    ::madvise(p, static_cast<std::size_t>(len), MADV_SEQUENTIAL);
+    map_ = p;
+    map_len_ = static_cast<std::size_t>(len);
+    *data = static_cast<const std::uint8_t*>(p) + (at - start);
+    return static_cast<std::size_t>(len - (at - start));
+  }
+#endif
 
  private:
+  std::uint64_t map_window_;
+#if !defined(_WIN32)
+  void unmap() noexcept {
+    if (map_ != nullptr) ::munmap(map_, map_len_);
+    map_ = nullptr;
+  }
+  void* map_ = nullptr;
+  std::size_t map_len_ = 0;
+#endif
   std::FILE* file_ = nullptr;
   std::optional<std::uint64_t> size_;
 };
