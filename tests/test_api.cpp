@@ -553,3 +553,120 @@ TEST_CASE("LoadOptions: only some schedules and datasets, the rest named as not 
     std::remove(cache.c_str());
   }
 }
+
+namespace {
+
+/// The JSON of `fn()`, or "QueryError: message" where it raises one.
+template <typename Fn>
+json answer_or_error(Fn&& fn) {
+  try {
+    return fn();
+  } catch (const nasbench::QueryError& e) {
+    return std::string("QueryError: ") + e.what();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("LoadOptions::final_epoch_only: the same headline answers, other epochs named as not loaded",
+          "[api][options]") {
+  const std::string dir = fixture_dir();
+  if (dir.empty()) return;
+  std::ifstream mf(dir + "/manifest.json");
+  REQUIRE(mf.good());
+  const json manifest = json::parse(mf);
+  using nasbench::SeedChoice;
+  for (const auto& item : manifest.items()) {
+    const std::string file = item.key();
+    SECTION(file) {
+      auto all = nasbench::NASBench201API::load(dir + "/" + file);
+      nasbench::LoadOptions options;
+      options.final_epoch_only = true;
+      auto last = nasbench::NASBench201API::load(dir + "/" + file, options);
+      REQUIRE(last.evaluated_indexes() == all.evaluated_indexes());
+      std::size_t runs = 0, refused = 0;
+      for (int index : all.evaluated_indexes()) {
+        if (!all.has_results(index)) continue;
+        REQUIRE(last.hps(index) == all.hps(index));
+        for (const std::string& hp : all.hps(index)) {
+          const auto& a = all.query_meta_info_by_index(index, hp);
+          const auto& l = last.query_meta_info_by_index(index, hp);
+          for (const auto& ds : a.get_dataset_names()) {
+            INFO("index " << index << " hp " << hp << " " << ds);
+            std::vector<SeedChoice> choices{SeedChoice::mean()};
+            for (int seed : a.get_dataset_seeds(ds)) choices.push_back(SeedChoice::seed(seed));
+            for (const SeedChoice& c : choices) {
+              CHECK(answer_or_error([&] { return last.get_more_info(index, ds, std::nullopt, hp, c).to_json(); }) ==
+                    answer_or_error([&] { return all.get_more_info(index, ds, std::nullopt, hp, c).to_json(); }));
+              for (const std::string set : {"train", "x-valid", "x-test", "ori-test"})
+                CHECK(answer_or_error([&] { return l.get_metrics(ds, set, std::nullopt, c).to_json(); }) ==
+                      answer_or_error([&] { return a.get_metrics(ds, set, std::nullopt, c).to_json(); }));
+            }
+            CHECK(answer_or_error([&] { return last.get_cost_info(index, ds, hp).to_json(); }) ==
+                  answer_or_error([&] { return all.get_cost_info(index, ds, hp).to_json(); }));
+            for (const auto& [seed, run] : a.query(ds)) {
+              const auto& lrun = l.query(ds, seed);
+              ++runs;
+              CHECK(lrun.final_epoch_only());
+              CHECK(lrun.train_losses.raw_values().empty());  // the per-epoch arrays are gone
+              CHECK(lrun.get_times().to_json() == run->get_times().to_json());
+              const int e = run->epochs - 1;
+              CHECK(answer_or_error([&] { return lrun.get_train().to_json(); }) ==
+                    answer_or_error([&] { return run->get_train().to_json(); }));
+              CHECK(answer_or_error([&] { return lrun.get_train(e).to_json(); }) ==
+                    answer_or_error([&] { return run->get_train(e).to_json(); }));
+              for (const auto& name : run->eval_names)
+                CHECK(answer_or_error([&] { return lrun.get_eval(name).to_json(); }) ==
+                      answer_or_error([&] { return run->get_eval(name).to_json(); }));
+              if (run->epochs > 1) {
+                ++refused;
+                CHECK_THROWS_WITH(lrun.get_train(0), Catch::Contains("iepoch 0 of " + run->describe() +
+                                                                     " was not loaded (LoadOptions::final_epoch_only"));
+                CHECK_THROWS_WITH(last.get_more_info(index, ds, 0, hp, SeedChoice::mean()),
+                                  Catch::Contains("was not loaded"));
+                if (!run->eval_names.empty())
+                  CHECK_THROWS_WITH(lrun.get_eval(run->eval_names.front(), 0), Catch::Contains("was not loaded"));
+              }
+              // Out of range stays out of range.
+              CHECK_THROWS_WITH(lrun.get_train(run->epochs), Catch::Contains("out of range"));
+            }
+          }
+        }
+      }
+      CHECK(runs > 0);
+      CHECK(refused > 0);
+      for (const char* hp : {"12", "200"})
+        for (const std::string ds : {"cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"}) {
+          INFO(hp << " " << ds);
+          CHECK(answer_or_error([&] { return last.find_best(ds, "x-test", std::nullopt, std::nullopt, hp).to_json(); }) ==
+                answer_or_error([&] { return all.find_best(ds, "x-test", std::nullopt, std::nullopt, hp).to_json(); }));
+          CHECK(answer_or_error([&] { return json(last.statistics(ds, hp)); }) ==
+                answer_or_error([&] { return json(all.statistics(ds, hp)); }));
+        }
+      CHECK(last.show() == all.show());
+      // Pseudo times replace what get_times reports, as on a full load.
+      const int index = all.evaluated_indexes().front();
+      if (all.has_results(index)) {
+        const std::string hp = all.hps(index).front();
+        auto& a = all.mutable_meta_info_by_index(index, hp);
+        auto& l = last.mutable_meta_info_by_index(index, hp);
+        const std::string ds = a.get_dataset_names().front();
+        a.reset_pseudo_train_times(ds, std::nullopt, 1.25);
+        l.reset_pseudo_train_times(ds, std::nullopt, 1.25);
+        for (const auto& name : a.query(ds).front().second->eval_names) {
+          a.reset_pseudo_eval_times(ds, std::nullopt, name, 0.5);
+          l.reset_pseudo_eval_times(ds, std::nullopt, name, 0.5);
+          break;
+        }
+        CHECK(answer_or_error([&] { return l.get_compute_costs(ds).to_json(); }) ==
+              answer_or_error([&] { return a.get_compute_costs(ds).to_json(); }));
+        CHECK(answer_or_error([&] { return last.get_more_info(index, ds, std::nullopt, hp, SeedChoice::mean()).to_json(); }) ==
+              answer_or_error([&] { return all.get_more_info(index, ds, std::nullopt, hp, SeedChoice::mean()).to_json(); }));
+      }
+      // A cache holds every epoch: not written from such a load.
+      const std::string cache = temp_path("final.cache");
+      CHECK_THROWS_WITH(nasbench::write_cache(last, cache), Catch::Contains("final_epoch_only"));
+      CHECK_FALSE(std::ifstream(cache).good());
+    }
+  }
+}

@@ -196,6 +196,29 @@ class Convert(unittest.TestCase):
         self.assertEqual(rc, 0)
         self.assertIn('dataset \\"cifar10\\" was not loaded', out)
 
+    def test_final_epoch_only(self):
+        # Every expected answer at the last epoch (iepoch absent) is the same;
+        # an earlier epoch is named as not loaded.
+        records = [r for r in expected("tiny.expected.jsonl")
+                   if r["request"]["fn"] in ("get_more_info", "get_cost_info", "find_best", "statistics",
+                                             "get_latency", "get_times", "get_dataset_seeds")
+                   and r["request"]["args"].get("iepoch") is None]
+        self.assertGreater(len(records), 20)
+        Query.check_all(self, "tiny.pth", records, extra=("--final-epoch-only",))
+        index = next(r["request"]["args"]["index"] for r in records if r["request"]["fn"] == "get_more_info"
+                     and r["request"]["args"].get("hp") == "200" and "result" in r["response"])
+        stdin = json.dumps({"fn": "get_train", "args": {"index": index, "hp": "200", "dataset": "cifar10",
+                                                         "seed": 777, "iepoch": 3}}) + "\n"
+        rc, out, _ = run("--final-epoch-only", "query", os.path.join(FX, "tiny.pth"), stdin=stdin)
+        self.assertEqual(rc, 0)
+        reply = json.loads(out)
+        self.assertEqual(reply.get("error", {}).get("type"), "QueryError", out)
+        self.assertIn("was not loaded (LoadOptions::final_epoch_only", reply["error"]["message"])
+        rc, _, err = run("--final-epoch-only", "convert", os.path.join(FX, "tiny.pth"), self.cache)
+        self.assertEqual(rc, 2)
+        self.assertIn("--final-epoch-only", err)
+        self.assertFalse(os.path.exists(self.cache))
+
 
 if __name__ == "__main__":
     EXE, FX = sys.argv.pop(1), sys.argv.pop(1)

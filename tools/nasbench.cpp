@@ -226,6 +226,9 @@ int main(int argc, char** argv) {
                  "load only this schedule (repeatable; e.g. 200): less memory, other hps are QueryErrors");
   app.add_option("--load-dataset", load_options.datasets,
                  "load only this dataset (repeatable; e.g. cifar10): less memory, others are QueryErrors");
+  app.add_flag("--final-epoch-only", load_options.final_epoch_only,
+               "keep only the last epoch of each series (headline numbers in a fraction of the memory; "
+               "other epochs are QueryErrors)");
 
   std::string file;
   bool info_json = false;
@@ -289,6 +292,10 @@ int main(int argc, char** argv) {
       return run(nasbench::NASBench201API::load(path, options));
     }
     if (*convert) {
+      if (load_options.final_epoch_only) {
+        std::fprintf(stderr, "nasbench convert: --final-epoch-only does not apply (a cache holds every epoch)\n");
+        return 2;
+      }
       const auto start = std::chrono::steady_clock::now();
       nasbench::LoadOptions options = load_options;
       options.progress = nasbench::stderr_progress();

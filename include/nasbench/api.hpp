@@ -42,6 +42,12 @@ struct LoadOptions {
   /// Load only these datasets (`"cifar10"`, ...); empty: every one. Queries for
   /// another dataset then give a QueryError saying it was not loaded.
   std::vector<std::string> datasets;
+  /// Keep only the last epoch of every per-epoch series, plus the time totals
+  /// and means that get_more_info, get_times and get_cost_info report: the
+  /// headline numbers (find_best, statistics, get_more_info with iepoch None)
+  /// in a fraction of the memory. Queries for another epoch give a QueryError
+  /// saying it was not loaded. Caches cannot be written from such a load.
+  bool final_epoch_only = false;
 
   /// Whether schedule `hp` is loaded.
   [[nodiscard]] bool wants_hp(std::string_view hp) const {

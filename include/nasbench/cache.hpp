@@ -224,6 +224,9 @@ void write_run(Writer& w, const ResultsCount<Real>& r) {
   if (r.net_state)
     throw Error("cannot write a cache of " + r.describe() +
                 ": it holds trained weights, which a cache does not store (open the original file for weights)");
+  if (r.final_epoch_only())
+    throw Error("cannot write a cache of " + r.describe() +
+                ": it was loaded with LoadOptions::final_epoch_only (--final-epoch-only); a cache holds every epoch");
   w.str(r.name);
   w.i32(r.seed);
   w.i32(r.epochs);

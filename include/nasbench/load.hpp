@@ -185,9 +185,11 @@ inline bool looks_like_run(const pickle::Value& v) { return has_keys(v, {"train_
 /// Whether a dict is an ArchResults state.
 inline bool looks_like_arch(const pickle::Value& v) { return has_keys(v, {"all_results", "dataset_seed"}); }
 
-/// A ResultsCount state -> ResultsCount. SchemaError with a relative path.
+/// A ResultsCount state -> ResultsCount (only its last epoch when
+/// `final_only`). SchemaError with a relative path.
 template <typename Real>
-ResultsCount<Real> convert_run(const pickle::Value& s, const std::shared_ptr<const StorageTable>& storages) {
+ResultsCount<Real> convert_run(const pickle::Value& s, const std::shared_ptr<const StorageTable>& storages,
+                               bool final_only) {
   ResultsCount<Real> r;
   r.name = str_field(s, "name");
   r.seed = seed_of(field(s, "seed"), "['seed']");
@@ -253,6 +255,7 @@ ResultsCount<Real> convert_run(const pickle::Value& s, const std::shared_ptr<con
     r.net_state = std::make_shared<NetState>(NetState{*w, storages});
   }
   r.finalize();
+  if (final_only) r.keep_final_epoch_only();
   return r;
 }
 
@@ -296,9 +299,11 @@ void convert_to_handle(pickle::Value& v, std::int64_t handle_id, Convert&& conve
 }
 
 template <typename Real>
-ResultsCount<Real> take_run(const pickle::Value& v, const std::shared_ptr<const StorageTable>& storages) {
-  return take<ResultsCount<Real>>(v, kRunHandle, "a ResultsCount dict",
-                                  [&](const pickle::Value& s) { return convert_run<Real>(s, storages); });
+ResultsCount<Real> take_run(const pickle::Value& v, const std::shared_ptr<const StorageTable>& storages,
+                            bool final_only) {
+  return take<ResultsCount<Real>>(v, kRunHandle, "a ResultsCount dict", [&](const pickle::Value& s) {
+    return convert_run<Real>(s, storages, final_only);
+  });
 }
 
 /// An ArchResults state -> ArchResults.
@@ -322,7 +327,7 @@ ArchResults<Real> convert_arch(const pickle::Value& s, const std::shared_ptr<con
       schema_fail("['all_results'][" + k.repr() + "]", "a (dataset, seed) tuple key", k);
     if (!options.wants_dataset(k[0].as_str())) continue;
     try {
-      ResultsCount<Real> run = take_run<Real>(v, storages);
+      ResultsCount<Real> run = take_run<Real>(v, storages, options.final_epoch_only);
       run.name = std::string(k[0].as_str());
       run.seed = seed_of(k[1], path);
       a.add_result(std::move(run));
@@ -377,7 +382,7 @@ pickle::ReaderOptions streaming_options(const LoadOptions& options, std::shared_
         }
       }
       convert_to_handle<ResultsCount<Real>>(v, kRunHandle,
-                                            [&](const pickle::Value& s) { return convert_run<Real>(s, storages); });
+                                            [&](const pickle::Value& s) { return convert_run<Real>(s, storages, options.final_epoch_only); });
       ++*counter;
       if (options.progress && (*counter & 1023) == 0) options.progress(*counter);
     } else if (looks_like_arch(v)) {
@@ -593,9 +598,9 @@ template <typename Real>
     return api;
   }
   if (is_cache_file(path)) {
-    if (!options.hps.empty() || !options.datasets.empty())
-      throw LoadError("\"" + path + "\" is a cache file: LoadOptions::hps and ::datasets apply to benchmark files "
-                      "(convert a subset instead)");
+    if (!options.hps.empty() || !options.datasets.empty() || options.final_epoch_only)
+      throw LoadError("\"" + path + "\" is a cache file: LoadOptions::hps, ::datasets and ::final_epoch_only apply to "
+                      "benchmark files (a cache maps only what is touched)");
     return open_cache<Real>(path);
   }
   // A first pass finds the memo entries that are ever read back, so only those

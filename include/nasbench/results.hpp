@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -90,11 +91,13 @@ inline nlohmann::json opt_json(const std::optional<double>& v) {
 /// absent epochs marked explicitly (never as NaN). A series without gaps (the
 /// common case) keeps no presence bytes, and a time series keeps the running
 /// total of its last epoch (what `get_more_info` asks for), computed once.
+/// keep_only() reduces a series to one epoch (LoadOptions::final_epoch_only).
 template <typename Real>
 class Series {
  public:
-  /// Sets the value of `epoch`.
+  /// Sets the value of `epoch` (a series reduced by keep_only() starts afresh).
   void set(std::size_t epoch, double value) {
+    if (reduced_) clear();
     have_total_ = have_last_ = false;
     if (dense_ && epoch > values_.size()) {  // a gap: presence bytes from now on
       present_.assign(values_.size(), 1);
@@ -111,16 +114,18 @@ class Series {
   void reserve(std::size_t n) { values_.reserve(n); }
   /// Whether `epoch` has a value.
   [[nodiscard]] bool has(std::size_t epoch) const noexcept {
+    if (reduced_) return have_last_ && epoch + 1 == extent_;
     return epoch < values_.size() && (dense_ || present_[epoch] != 0);
   }
   /// The value of `epoch`, or nullopt.
   [[nodiscard]] std::optional<double> get(std::size_t epoch) const noexcept {
-    if (have_last_ && epoch + 1 == values_.size()) return last_;  // no visit to the array: the common query
+    if (have_last_ && epoch + 1 == extent()) return last_;  // no visit to the array: the common query
     if (!has(epoch)) return std::nullopt;
     return static_cast<double>(values_[epoch]);
   }
   /// The present values in epoch order.
   [[nodiscard]] std::vector<double> values() const {
+    if (reduced_) return have_last_ ? std::vector<double>{last_} : std::vector<double>{};
     std::vector<double> out;
     out.reserve(values_.size());
     for (std::size_t i = 0; i < values_.size(); ++i)
@@ -129,22 +134,43 @@ class Series {
   }
   /// Number of epochs with a value.
   [[nodiscard]] std::size_t count() const noexcept {
+    if (reduced_) return have_last_ ? 1 : 0;
     if (dense_) return values_.size();
     return static_cast<std::size_t>(std::count(present_.begin(), present_.end(), std::uint8_t{1}));
   }
   /// One past the last epoch that may have a value.
-  [[nodiscard]] std::size_t extent() const noexcept { return values_.size(); }
+  [[nodiscard]] std::size_t extent() const noexcept { return reduced_ ? extent_ : values_.size(); }
   /// Removes every value.
   void clear() noexcept {
     values_.clear();
     present_.clear();
     dense_ = true;
-    have_total_ = have_last_ = false;
+    have_total_ = have_last_ = reduced_ = false;
+    extent_ = 0;
+  }
+  /// Whether keep_only() reduced this series to one epoch.
+  [[nodiscard]] bool reduced() const noexcept { return reduced_; }
+  /// Keeps the value of `epoch` (or its absence) and running_total(epoch),
+  /// and frees every other epoch: get(), has() and running_total() then answer
+  /// for `epoch` alone (earlier epochs read as absent; callers check first).
+  void keep_only(std::size_t epoch) {
+    const std::optional<double> value = get(epoch);
+    const std::optional<double> total = running_total(epoch);
+    std::vector<Real>().swap(values_);
+    std::vector<std::uint8_t>().swap(present_);
+    dense_ = true;
+    reduced_ = true;
+    extent_ = static_cast<std::uint32_t>(epoch + 1);
+    have_last_ = value.has_value();
+    last_ = value.value_or(0.);
+    have_total_ = total.has_value();
+    total_ = total.value_or(0.);
   }
   /// Sum of the values of epochs 0..epoch added left to right from 0 (what
   /// Python's `sum` gives), or nullopt when one of them is absent.
   [[nodiscard]] std::optional<double> running_total(std::size_t epoch) const noexcept {
-    if (have_total_ && epoch + 1 == values_.size()) return total_;
+    if (have_total_ && epoch + 1 == extent()) return total_;
+    if (reduced_) return std::nullopt;
     double total = 0;
     for (std::size_t i = 0; i <= epoch; ++i) {
       if (!has(i)) return std::nullopt;
@@ -155,6 +181,7 @@ class Series {
   /// Precomputes running_total() of the last epoch (the same additions,
   /// once), making it constant-time; set() drops it again.
   void precompute_totals() {
+    if (reduced_) return;  // keep_only() kept the total
     have_total_ = false;
     if (values_.empty()) return;
     if (std::optional<double> t = running_total(values_.size() - 1)) {
@@ -171,6 +198,7 @@ class Series {
   /// Replaces the series by `values` with `presence` (empty: every epoch
   /// present; else one byte per value; cache.hpp reads series this way).
   void assign(std::vector<Real> values, std::vector<std::uint8_t> presence) {
+    clear();
     values_ = std::move(values);
     present_ = std::move(presence);
     dense_ = present_.empty();
@@ -180,6 +208,7 @@ class Series {
   /// Releases spare capacity and presence bytes that are all 1 (loaders call
   /// it once a series is complete).
   void compact() {
+    if (reduced_) return;
     if (!dense_ && std::all_of(present_.begin(), present_.end(), [](std::uint8_t p) { return p != 0; })) {
       present_.clear();
       dense_ = true;
@@ -196,9 +225,11 @@ class Series {
   double total_ = 0;                   ///< running_total of the last epoch, when have_total_
   double last_ = 0;                    ///< the value of the last epoch, when have_last_ (kept beside the
                                        ///< object that holds the series: one cache miss less per query)
+  std::uint32_t extent_ = 0;            ///< extent() once reduced_
   bool dense_ = true;
   bool have_total_ = false;
   bool have_last_ = false;
+  bool reduced_ = false;  ///< keep_only(): values_ is empty, last_/total_ hold epoch extent_-1
 };
 
 /// The results of one evaluation set (`x-valid`, `ori-test`, ...) over epochs.
@@ -336,6 +367,7 @@ class ResultsCount {
   /// (nullopt: the last epoch).
   [[nodiscard]] EpochInfo get_train(std::optional<int> iepoch = std::nullopt) const {
     const int e = check_epoch(iepoch);
+    check_loaded(e);
     const auto ue = static_cast<std::size_t>(e);
     EpochInfo info;
     info.iepoch = e;
@@ -363,7 +395,7 @@ class ResultsCount {
                                                       std::optional<int> iepoch = std::nullopt) const noexcept {
     const std::string_view name = set == "valid" ? std::string_view("x-valid") : set;
     const int e = iepoch ? *iepoch : epochs - 1;
-    if (e < 0 || e >= epochs) return std::nullopt;
+    if (e < 0 || e >= epochs || (final_only_ && e != epochs - 1)) return std::nullopt;
     const auto ue = static_cast<std::size_t>(e);
     const EvalSeries<Real>* s = find_eval(name);
     if (!s) return std::nullopt;
@@ -393,31 +425,43 @@ class ResultsCount {
   /// Python's `get_times()`.
   [[nodiscard]] TimeInfo get_times() const {
     TimeInfo info;
-    if (train_times) {
-      const auto v = train_times->values();
-      info.items.push_back({"T-train@epoch", detail::numpy_mean(v)});
-      info.items.push_back({"T-train@total", detail::numpy_sum(v)});
-    } else {
-      info.items.push_back({"T-train@epoch", std::nullopt});
-      info.items.push_back({"T-train@total", std::nullopt});
-    }
-    for (const auto& n : eval_names) {
-      std::optional<double> mean, total;
-      const EvalSeries<Real>* s = find_eval(n);
-      if (eval_times_usable && s && epochs > 0) {
-        std::vector<double> xs;
-        for (std::size_t i = 0; i < static_cast<std::size_t>(epochs) && s->times.has(i); ++i)
-          xs.push_back(*s->times.get(i));
-        if (xs.size() == static_cast<std::size_t>(epochs)) {
-          mean = detail::numpy_mean(xs);
-          total = detail::numpy_sum(xs);
-        }
-      }
-      // Python: np.mean([]) is NaN with a warning when epochs == 0; we report None.
-      info.items.push_back({"T-" + n + "@epoch", mean});
-      info.items.push_back({"T-" + n + "@total", total});
+    info.items.reserve(2 + 2 * eval_names.size());
+    const auto train = final_only_ ? std::make_pair(time_summary_[0], time_summary_[1]) : train_time_stats();
+    info.items.push_back({"T-train@epoch", train.first});
+    info.items.push_back({"T-train@total", train.second});
+    for (std::size_t i = 0; i < eval_names.size(); ++i) {
+      const std::string& n = eval_names[i];
+      const auto stats = final_only_ ? std::make_pair(time_summary_[2 + 2 * i], time_summary_[3 + 2 * i])
+                                     : eval_time_stats(n);
+      info.items.push_back({"T-" + n + "@epoch", stats.first});
+      info.items.push_back({"T-" + n + "@total", stats.second});
     }
     return info;
+  }
+
+  /// Whether only the last epoch is kept (LoadOptions::final_epoch_only).
+  [[nodiscard]] bool final_epoch_only() const noexcept { return final_only_; }
+  /// Frees every epoch of every series but the last (epochs - 1), keeping
+  /// what get_times() reports; queries for another epoch then give a
+  /// QueryError. Loaders call it after finalize() for LoadOptions::final_epoch_only.
+  void keep_final_epoch_only() {
+    if (final_only_) return;
+    time_summary_.clear();
+    const auto train = train_time_stats();
+    time_summary_.push_back(train.first);
+    time_summary_.push_back(train.second);
+    for (const auto& n : eval_names) {
+      const auto stats = eval_time_stats(n);
+      time_summary_.push_back(stats.first);
+      time_summary_.push_back(stats.second);
+    }
+    time_summary_.shrink_to_fit();
+    const std::size_t last = epochs > 0 ? static_cast<std::size_t>(epochs - 1) : 0;
+    for (Series<Real>* x : {&train_acc1es, &train_acc5es, &train_losses}) x->keep_only(last);
+    if (train_times) train_times->keep_only(last);
+    for (auto& [name, e] : evals)
+      for (Series<Real>* x : {&e.acc1es, &e.losses, &e.times}) x->keep_only(last);
+    final_only_ = true;
   }
 
   /// Python's `get_total_epoch()`.
@@ -451,6 +495,10 @@ class ResultsCount {
     for (int i = 0; i < epochs; ++i) s.set(static_cast<std::size_t>(i), per_epoch);
     s.precompute_totals();
     train_times = std::move(s);
+    if (final_only_) {
+      std::tie(time_summary_[0], time_summary_[1]) = train_time_stats();
+      train_times->keep_only(epochs > 0 ? static_cast<std::size_t>(epochs - 1) : 0);
+    }
   }
   /// Python's `reset_pseudo_eval_times(eval_name, estimated_per_epoch_time)`.
   void reset_pseudo_eval_times(std::string_view eval_name, double per_epoch) {
@@ -460,7 +508,14 @@ class ResultsCount {
     auto& times = eval_series(eval_name).times;
     for (int i = 0; i < epochs; ++i) times.set(static_cast<std::size_t>(i), per_epoch);
     times.precompute_totals();
+    const bool was_usable = eval_times_usable;
     eval_times_usable = true;
+    if (final_only_) {
+      for (std::size_t i = 0; i < eval_names.size(); ++i)
+        if (eval_names[i] == eval_name || !was_usable)  // other sets' times become visible too
+          std::tie(time_summary_[2 + 2 * i], time_summary_[3 + 2 * i]) = eval_time_stats(eval_names[i]);
+      times.keep_only(epochs > 0 ? static_cast<std::size_t>(epochs - 1) : 0);
+    }
   }
 
   /// Releases spare capacity and precomputes the running time totals
@@ -488,6 +543,7 @@ class ResultsCount {
   [[noreturn]] void throw_eval_error(std::string_view set, std::optional<int> iepoch) const {
     const std::string name(set == "valid" ? std::string_view("x-valid") : set);
     const int e = check_epoch(iepoch);
+    check_loaded(e);
     const auto ue = static_cast<std::size_t>(e);
     const EvalSeries<Real>* s = find_eval(name);
     auto missing = [&](const char* what) {
@@ -504,6 +560,29 @@ class ResultsCount {
     throw missing("eval_acc1es");
   }
 
+  /// T-train@epoch and @total: numpy's mean and sum of the train times present.
+  std::pair<std::optional<double>, std::optional<double>> train_time_stats() const {
+    if (!train_times) return {};
+    const auto v = train_times->values();
+    return {detail::numpy_mean(v), detail::numpy_sum(v)};
+  }
+  /// T-<set>@epoch and @total: None unless every epoch has an eval time.
+  std::pair<std::optional<double>, std::optional<double>> eval_time_stats(std::string_view set) const {
+    const EvalSeries<Real>* s = find_eval(set);
+    if (!eval_times_usable || !s || epochs <= 0) return {};  // Python: np.mean([]) is NaN (epochs 0); we say None
+    std::vector<double> xs;
+    for (std::size_t i = 0; i < static_cast<std::size_t>(epochs) && s->times.has(i); ++i) xs.push_back(*s->times.get(i));
+    if (xs.size() != static_cast<std::size_t>(epochs)) return {};
+    return {detail::numpy_mean(xs), detail::numpy_sum(xs)};
+  }
+  /// QueryError for an epoch that LoadOptions::final_epoch_only left out.
+  void check_loaded(int e) const {
+    if (final_only_ && e != epochs - 1)
+      throw QueryError("iepoch " + std::to_string(e) + " of " + describe() +
+                       " was not loaded (LoadOptions::final_epoch_only keeps only the last epoch, " +
+                       std::to_string(epochs - 1) + ")");
+  }
+
   int check_epoch(std::optional<int> iepoch) const {
     const int e = iepoch ? *iepoch : epochs - 1;
     if (e < 0 || e >= epochs)
@@ -515,6 +594,9 @@ class ResultsCount {
     if (auto v = s.get(epoch)) return *v;
     throw QueryError("no epoch " + std::to_string(epoch) + " in " + what + " of " + describe());
   }
+
+  std::vector<std::optional<double>> time_summary_;  ///< get_times() values once final_only_
+  bool final_only_ = false;
 };
 
 /// How `get_metrics` combines the seeds (Python's `is_random`): the mean over
