@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -31,6 +33,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -665,6 +668,90 @@ TEST_CASE("pickle: prescan_memo keeps only memo entries that are read back", "[p
   opt.prescan_memo = true;
   const Value v = pk::loads(data, opt);
   CHECK(v.at("shared_list").identity() == v.at("shared_list2").identity());
+}
+
+namespace {
+
+/// A source over `data` that waits for `*go` before its first bytes and sets
+/// `*served_all` once it has handed out its last one (a test's way of
+/// ordering the two passes of a background prescan).
+class GatedSource final : public pk::Source {
+ public:
+  GatedSource(std::string data, const std::atomic<bool>* go, std::atomic<bool>* served_all)
+      : Source("<gated>", 4096), data_(std::move(data)), go_(go), served_all_(served_all) {}
+  [[nodiscard]] std::optional<std::uint64_t> size() const override { return data_.size(); }
+
+ protected:
+  std::size_t fill(std::uint8_t* dst, std::size_t cap) override {
+    for (int i = 0; go_ != nullptr && !go_->load() && i < 10000; ++i)  // at most 10 s
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const std::size_t n = std::min(cap, data_.size() - pos_);
+    std::memcpy(dst, data_.data() + pos_, n);
+    pos_ += n;
+    if (pos_ == data_.size() && served_all_ != nullptr) served_all_->store(true);
+    return n;
+  }
+  bool rewind_to(std::uint64_t target) override {
+    if (target > data_.size()) return false;
+    pos_ = static_cast<std::size_t>(target);
+    return true;
+  }
+
+ private:
+  std::string data_;
+  std::size_t pos_ = 0;
+  const std::atomic<bool>* go_;
+  std::atomic<bool>* served_all_;
+};
+
+}  // namespace
+
+TEST_CASE("pickle: a prescan on another thread gives the same values, whichever pass ends first", "[pickle]") {
+  const auto dir = need_fixtures();
+  if (!dir) return;
+  for (const char* name : {"big_p2.pkl", "big_p4.pkl"}) {
+    INFO(name);
+    const std::string data = read_file(*dir / name);
+    pk::MemorySource plain(data);
+    pk::Reader reference(plain);
+    const Value expected = reference.load();
+    const std::uint64_t all_kept = reference.stats().memo_kept;
+    pk::ReaderOptions opt;
+    opt.prescan_memo = true;
+    {  // The prescan ends first: the main pass drops what it need not keep, mid-pickle.
+      std::atomic<bool> prescan_done{false};
+      opt.prescan_source = [&] { return std::make_unique<GatedSource>(data, nullptr, &prescan_done); };
+      GatedSource main(data, &prescan_done, nullptr);
+      pk::Reader r(main, opt);
+      CHECK(r.load() == expected);
+      CHECK(r.stats().memo_entries == reference.stats().memo_entries);
+      CHECK(r.stats().memo_kept * 10 < all_kept);
+    }
+    {  // The main pass ends first: the prescan is stopped and nothing changes.
+      std::atomic<bool> main_done{false};
+      opt.prescan_source = [&] { return std::make_unique<GatedSource>(data, &main_done, nullptr); };
+      GatedSource main(data, nullptr, &main_done);
+      pk::Reader r(main, opt);
+      CHECK(r.load() == expected);
+      CHECK(r.stats().memo_kept == all_kept);
+    }
+    {  // A truncated pickle: a LoadError from either pass, never a hang.
+      const std::string cut = data.substr(0, data.size() / 2);
+      opt.prescan_source = [&] { return std::make_unique<pk::MemorySource>(cut); };
+      pk::MemorySource main(cut);
+      CHECK_THROWS_AS(pk::Reader(main, opt).load(), nasbench::LoadError);
+    }
+  }
+  // pickle::open with the threshold at 0: every plain and legacy file gets a
+  // background prescan, with the values Python wrote.
+  for (const char* name : {"big_p2.pkl", "big_p5.pkl", "big_legacy.pth", "basic_p3.pkl"}) {
+    INFO(name);
+    pk::ReaderOptions background;
+    background.prescan_memo = true;
+    background.background_prescan_min_bytes = 0;
+    const fs::path path = *dir / name;
+    CHECK(compare_with_fixture(pk::open(path.string(), background), path.string() + ".json") == "");
+  }
 }
 
 TEST_CASE("pickle: Value model", "[pickle]") {

@@ -21,6 +21,7 @@
 #include <nasbench/pickle/value.hpp>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -310,6 +311,17 @@ inline void open_torch_zip(Document& doc, const ReaderOptions& options) {
   }
 }
 
+/// `options`, with a prescan_source reading `path` again when the file is
+/// large enough for a background prescan to pay (see ReaderOptions).
+inline ReaderOptions with_background_prescan(const ReaderOptions& options, const std::string& path,
+                                             std::uint64_t file_size) {
+  ReaderOptions o = options;
+  if (o.prescan_memo && !o.prescan_source && file_size >= o.background_prescan_min_bytes &&
+      std::thread::hardware_concurrency() > 1)
+    o.prescan_source = [path] { return std::make_unique<FileSource>(path); };
+  return o;
+}
+
 }  // namespace detail
 
 /// The format of the file at `path`, judged from its first bytes.
@@ -357,7 +369,8 @@ inline void open_torch_zip(Document& doc, const ReaderOptions& options) {
       detail::open_torch_zip(doc, options);
       return doc;
     case Format::kTorchLegacy:
-      detail::open_legacy(doc, *file, detail::legacy_magic_length(p, n), options);
+      detail::open_legacy(doc, *file, detail::legacy_magic_length(p, n),
+                          detail::with_background_prescan(options, path, *file->size()));
       return doc;
     case Format::kPickle:
       if (n < 64 && detail::legacy_magic_prefix(p, n))
@@ -369,7 +382,7 @@ inline void open_torch_zip(Document& doc, const ReaderOptions& options) {
                             detail::hex_byte(p[0]) + ")",
                         0);
       doc.format = Format::kPickle;
-      doc.root = Reader(*file, options).load();
+      doc.root = Reader(*file, detail::with_background_prescan(options, path, *file->size())).load();
       return doc;
   }
   return doc;

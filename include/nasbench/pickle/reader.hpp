@@ -23,14 +23,20 @@
 ///   nasbench::pickle::Value root = nasbench::pickle::Reader(file, options).load();
 /// @endcode
 
+#include <nasbench/pickle/source.hpp>
+#include <nasbench/pickle/value.hpp>
+
+#include <atomic>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <functional>
-#include <nasbench/pickle/source.hpp>
-#include <nasbench/pickle/value.hpp>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -54,6 +60,16 @@ struct ReaderOptions {
   /// Make a first pass to learn which memo entries are ever read back and keep
   /// only those (the source must be able to seek back; all sources here can).
   bool prescan_memo = false;
+  /// With prescan_memo: a second source over the same bytes (the reader seeks
+  /// it to the pickle's start). The prescan then reads it on another thread
+  /// while the main pass runs, keeping every memo entry until the prescan is
+  /// done and then dropping those never read back: the same values, sooner,
+  /// for a transient of memory. Empty: the prescan runs first, on this thread.
+  std::function<std::unique_ptr<Source>()> prescan_source;
+  /// pickle::open() installs a prescan_source (the same file opened again)
+  /// for files of at least this many bytes, when prescan_memo is on and the
+  /// machine has more than one hardware thread. UINT64_MAX: never.
+  std::uint64_t background_prescan_min_bytes = std::uint64_t{64} << 20;
 };
 
 /// Counters of the last Reader::load().
@@ -66,14 +82,13 @@ struct ReaderStats {
 
 namespace detail {
 
+/// Bits set in `x` (SWAR: without -mpopcnt, __builtin_popcountll is a
+/// library call that cost 2% of a load).
 inline int popcount64(std::uint64_t x) noexcept {
-#if defined(__GNUC__) || defined(__clang__)
-  return __builtin_popcountll(x);
-#else
-  int n = 0;
-  for (; x; x &= x - 1) ++n;
-  return n;
-#endif
+  x = x - ((x >> 1) & 0x5555555555555555ULL);
+  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+  return static_cast<int>((x * 0x0101010101010101ULL) >> 56);
 }
 
 /// A set of memo ids: a bitmap for dense ids, a hash set for absurd ones.
@@ -131,6 +146,35 @@ class IdSet {
   std::uint64_t dense_count_ = 0;
 };
 
+/// The memo ids defined so far (len(memo), which numbers MEMOIZE's next id):
+/// a counter while ids come in order (as picklers write them), a set once not.
+class DefinedIds {
+ public:
+  /// Adds `id`; true when it was not there.
+  bool insert(std::uint64_t id) {
+    if (!out_of_order_) {
+      if (id == prefix_) {
+        ++prefix_;
+        return true;
+      }
+      if (id < prefix_) return false;
+      out_of_order_ = true;
+      for (std::uint64_t i = 0; i < prefix_; ++i) set_.insert(i);
+    }
+    return set_.insert(id);
+  }
+  void clear() {
+    prefix_ = 0;
+    out_of_order_ = false;
+    set_.clear();
+  }
+
+ private:
+  std::uint64_t prefix_ = 0;  ///< ids 0..prefix_-1 are defined (while in order)
+  bool out_of_order_ = false;
+  IdSet set_;
+};
+
 /// The unpickler memo: a vector indexed by id (or, after a prescan, by rank
 /// among the ids that are read back), with a hash map for absurd ids.
 class Memo {
@@ -156,6 +200,29 @@ class Memo {
     referenced_ = std::move(referenced);
     referenced_.freeze();
     slots_.assign(static_cast<std::size_t>(referenced_.dense_count()), Access::unset());
+  }
+  /// set_filter() in the middle of a pickle: drops the entries held so far
+  /// that `referenced` does not list (their values are released).
+  void apply_filter(IdSet referenced) {
+    std::vector<Value> old = std::move(slots_);
+    std::unordered_map<std::uint64_t, Value> old_sparse = std::move(sparse_);
+    const std::uint64_t len = len_;
+    set_filter(std::move(referenced));
+    len_ = len;
+    for (std::size_t i = 0; i < old.size(); ++i)
+      if (!Access::is_unset(old[i])) defined_.insert(i);
+    for (const auto& kv : old_sparse) defined_.insert(kv.first);
+    auto keep = [&](std::uint64_t id, Value& v) {
+      if (!referenced_.contains(id)) return;
+      if (referenced_.in_bitmap(id)) {
+        slots_[static_cast<std::size_t>(referenced_.rank(id))] = std::move(v);
+      } else {
+        sparse_[id] = std::move(v);
+      }
+    };
+    for (std::size_t i = 0; i < old.size(); ++i)
+      if (!Access::is_unset(old[i])) keep(i, old[i]);
+    for (auto& kv : old_sparse) keep(kv.first, kv.second);
   }
   void put(std::uint64_t id, const Value& v) {
     if (filtered_) {
@@ -223,7 +290,7 @@ class Memo {
   std::vector<Value> slots_;
   std::unordered_map<std::uint64_t, Value> sparse_;
   IdSet referenced_;
-  IdSet defined_;
+  DefinedIds defined_;  ///< filtered_ only
   std::uint64_t len_ = 0;
 };
 
@@ -375,7 +442,7 @@ class Reader {
     memo_.reset();
     stats_ = ReaderStats{};
     stats_.start_offset = src_.offset();
-    if (opt_.prescan_memo) {
+    if (opt_.prescan_memo && !(opt_.prescan_source && start_background())) {
       detail::IdSet referenced;
       prescan(referenced);
       if (!src_.seek(stats_.start_offset))
@@ -386,7 +453,9 @@ class Reader {
     Value result;
     try {
       result = run();
+      background_.reset();  // a prescan still running is not needed any more
     } catch (...) {
+      background_.reset();
       // Malformed input may have left self-referencing containers behind.
       for (auto& v : stack_) detail::dismantle_tree(v);
       stack_.clear();
@@ -563,6 +632,7 @@ class Reader {
   }
   void push_value(Value&& v) { stack_.push_back(std::move(v)); }
   void memo_put(std::uint64_t id) {
+    if (background_ && background_->done.load(std::memory_order_acquire)) adopt_background();
     need(1);
     memo_.put(id, stack_.back());
   }
@@ -950,11 +1020,61 @@ class Reader {
     return out;
   }
 
-  // ---- the prescan pass ----
+  // ---- the prescan pass, on this thread or another ----
+  struct Background {
+    std::unique_ptr<Source> source;
+    std::unique_ptr<Reader> reader;
+    detail::IdSet referenced;
+    std::exception_ptr error;
+    std::atomic<bool> done{false};
+    std::atomic<bool> stop{false};
+    std::thread thread;
+    ~Background() {
+      stop.store(true, std::memory_order_relaxed);
+      if (thread.joinable()) thread.join();
+    }
+  };
+  /// Starts the prescan of opt_.prescan_source() on another thread; false
+  /// (prescan here instead) when no thread can be started.
+  bool start_background() {
+    auto bg = std::make_unique<Background>();
+    bg->source = opt_.prescan_source();
+    if (!bg->source || !bg->source->seek(stats_.start_offset))
+      throw LoadError("the prescan source cannot reach the pickle at offset " + std::to_string(stats_.start_offset),
+                      stats_.start_offset);
+    bg->reader = std::make_unique<Reader>(*bg->source);
+    bg->reader->cancel_ = &bg->stop;
+    Background* b = bg.get();
+    try {
+      b->thread = std::thread([b] {
+        try {
+          b->reader->prescan(b->referenced);
+        } catch (...) {
+          b->error = std::current_exception();
+        }
+        b->done.store(true, std::memory_order_release);
+      });
+    } catch (const std::system_error&) {
+      return false;
+    }
+    background_ = std::move(bg);
+    return true;
+  }
+  /// The background prescan is done: its error is this pickle's, or its ids
+  /// filter the memo from now on.
+  void adopt_background() {
+    const std::unique_ptr<Background> bg = std::move(background_);
+    bg->thread.join();
+    if (bg->error) std::rethrow_exception(bg->error);
+    memo_.apply_filter(std::move(bg->referenced));
+  }
+
   void prescan(detail::IdSet& referenced) {
-    detail::IdSet defined;
+    detail::DefinedIds defined;
     std::uint64_t len = 0;
     for (;;) {
+      if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed))
+        throw LoadError("prescan cancelled", src_.offset());
       const int c = next_opcode();
       switch (c) {
         case '.': return;
@@ -1314,6 +1434,8 @@ class Reader {
   ReaderStats stats_;
   std::uint64_t op_off_ = 0;
   int op_ = 0;
+  std::unique_ptr<Background> background_;     ///< a prescan running on another thread
+  const std::atomic<bool>* cancel_ = nullptr;  ///< stops prescan() (a background reader's)
 };
 
 /// Reads one pickle from `source` (see Reader).
