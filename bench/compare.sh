@@ -45,6 +45,7 @@ echo "running nasbench_bench on the full-scale file ..." >&2
 "$BUILD/bench/nasbench_bench" "$FULL" --json --no-full >"$OUT/latest-full-cpp.json"
 echo "timing the CLI (nasbench info) on the full-scale file ..." >&2
 cli_time="$( { /usr/bin/time -f '%e %M' "$CLI_BUILD/tools/nasbench" info "$FULL" >/dev/null; } 2>&1 | tail -1)"
+cli_final_time="$( { /usr/bin/time -f '%e %M' "$CLI_BUILD/tools/nasbench" --final-epoch-only info "$FULL" >/dev/null; } 2>&1 | tail -1)"
 cli_version="$("$CLI_BUILD/tools/nasbench" --version)"
 
 cat "$OUT/compare-small.md"
@@ -52,13 +53,14 @@ echo
 cat "$OUT/compare-medium.md"
 echo
 "$PY" - "$OUT/latest-nb201-$SMALL.pth-python.json" "$OUT/latest-nb201-$MEDIUM.pth-python.json" \
-  "$OUT/latest-full-cpp.json" "$cli_time" "$cli_version" "$CMD" <<'PY'
+  "$OUT/latest-full-cpp.json" "$cli_time" "$cli_version" "$CMD" "$cli_final_time" <<'PY'
 import json, sys
 ps = json.load(open(sys.argv[1]))
 pm = json.load(open(sys.argv[2]))
 c = json.load(open(sys.argv[3]))
 cli_s, cli_kib = sys.argv[4].split()
 cli_version, cmd = sys.argv[5], sys.argv[6]
+final_s, final_kib = sys.argv[7].split()
 MiB, GiB = 1024.0, 1048576.0
 n = c["evaluated"]
 
@@ -87,6 +89,7 @@ print("| load, double, `nasbench info` (CLI, %s) (s) | %s | | <= 20 s%s |"
 print("| load, double: peak RSS (GiB) | %.2f | ~%.1f | <= 4 GB%s |"
       % (cd["peak_rss_kib"] / GiB, py_rss / GiB, ok(cd["peak_rss_kib"] * 1024 <= 4e9)))
 print("| load, double, CLI: peak RSS (GiB) | %.2f | | |" % (int(cli_kib) / GiB))
+print("| load, `--final-epoch-only` (CLI): time (s) / peak RSS (GiB) | %s / %.2f | | |" % (final_s, int(final_kib) / GiB))
 print("| load, float: time (s) / peak RSS (GiB) | %.1f / %.2f | | |" % (cf["load_s"], cf["peak_rss_kib"] / GiB))
 print("| RSS of the double tables after loading (GiB) | %.2f | | |" % ((cd["rss_after_kib"] - cd["rss_before_kib"]) / GiB))
 print("| cache: write (s) / size (GB) | %.1f / %.2f | | |" % (c["cache_write_s"], c["cache_bytes"] / 1e9))
