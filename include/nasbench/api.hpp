@@ -167,9 +167,18 @@ class BasicAPI {
   /// params and last-epoch accuracy, or the error Python would raise there.
   /// Built on first use (or read from a cache file); find_best then scans arrays.
   struct Column {
+    using Errors = std::vector<std::pair<std::size_t, std::string>>;
     std::vector<int> index;
     std::vector<double> flops, params, accuracy;
-    std::vector<std::string> cost_error, metric_error;
+    /// (row, message) of the rows whose costs / metric raise a QueryError, by
+    /// row (rare: kept apart so that a column is four flat arrays).
+    Errors cost_errors, metric_errors;
+    /// The message of row `row` in `errors`, or nullptr.
+    [[nodiscard]] static const std::string* error_at(const Errors& errors, std::size_t row) {
+      const auto it = std::lower_bound(errors.begin(), errors.end(), row,
+                                       [](const auto& e, std::size_t r) { return e.first < r; });
+      return it != errors.end() && it->first == row ? &it->second : nullptr;
+    }
   };
   /// Where the results of an architecture come from on first use, instead of
   /// being loaded up front (cache.hpp: a memory-mapped cache file). Its
@@ -439,11 +448,13 @@ class BasicAPI {
     const auto [ds, set] = remap_dataset_set_names(dataset, metric_on_set);
     const std::shared_ptr<const Column> col = column(hp.str(), ds, set);
     BestArch best;
+    std::size_t ce = 0, me = 0;  // the next cost and metric errors, by row
     for (std::size_t i = 0; i < col->index.size(); ++i) {
-      if (!col->cost_error[i].empty()) throw QueryError(col->cost_error[i]);
+      if (ce < col->cost_errors.size() && col->cost_errors[ce].first == i) throw QueryError(col->cost_errors[ce].second);
+      while (me < col->metric_errors.size() && col->metric_errors[me].first < i) ++me;
       if (flop_max && col->flops[i] > *flop_max) continue;
       if (param_max && col->params[i] > *param_max) continue;
-      if (!col->metric_error[i].empty()) throw QueryError(col->metric_error[i]);
+      if (me < col->metric_errors.size() && col->metric_errors[me].first == i) throw QueryError(col->metric_errors[me].second);
       const double accuracy = col->accuracy[i];
       if (best.index == -1 || *best.accuracy < accuracy) {
         best.index = col->index[i];
@@ -708,8 +719,9 @@ class BasicAPI {
       col->flops.push_back(flops);
       col->params.push_back(params);
       col->accuracy.push_back(accuracy);
-      col->cost_error.push_back(std::move(cost_error));
-      col->metric_error.push_back(std::move(metric_error));
+      const std::size_t row = col->index.size() - 1;
+      if (!cost_error.empty()) col->cost_errors.emplace_back(row, std::move(cost_error));
+      if (!metric_error.empty()) col->metric_errors.emplace_back(row, std::move(metric_error));
     }
     columns_.emplace(key, col);
     return col;

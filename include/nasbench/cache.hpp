@@ -441,13 +441,17 @@ class CacheSource final : public BasicAPI<Real>::Source {
       Reader in(base, begin, begin + c.size, &map_->path());
       auto col = std::make_shared<Column>();
       const std::uint32_t n = in.count("column rows", 4 + 24 + 8);
-      for (std::uint32_t i = 0; i < n; ++i) {
-        col->index.push_back(in.i32("index"));
-        col->flops.push_back(in.f64("flops"));
-        col->params.push_back(in.f64("params"));
-        col->accuracy.push_back(in.f64("accuracy"));
-        col->cost_error.push_back(in.str("error"));
-        col->metric_error.push_back(in.str("error"));
+      col->index.resize(n);
+      col->flops.resize(n);
+      col->params.resize(n);
+      col->accuracy.resize(n);
+      for (std::uint32_t i = 0; i < n; ++i) {  // sized up front: the first find_best waits for this loop
+        col->index[i] = in.i32("index");
+        col->flops[i] = in.f64("flops");
+        col->params[i] = in.f64("params");
+        col->accuracy[i] = in.f64("accuracy");
+        if (std::string e = in.str("error"); !e.empty()) col->cost_errors.emplace_back(i, std::move(e));
+        if (std::string e = in.str("error"); !e.empty()) col->metric_errors.emplace_back(i, std::move(e));
       }
       in.expect_end("find_best column");
       return col;
@@ -567,8 +571,10 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
         body.f64(col->flops[i]);
         body.f64(col->params[i]);
         body.f64(col->accuracy[i]);
-        body.str(col->cost_error[i]);
-        body.str(col->metric_error[i]);
+        const std::string* cost_error = BasicAPI<Real>::Column::error_at(col->cost_errors, i);
+        const std::string* metric_error = BasicAPI<Real>::Column::error_at(col->metric_errors, i);
+        body.str(cost_error ? *cost_error : std::string());
+        body.str(metric_error ? *metric_error : std::string());
       }
       toc.str(hp);
       toc.str(ds);
