@@ -46,12 +46,14 @@ namespace nasbench::pickle {
 
 /// How the reader behaves.
 struct ReaderOptions {
-  /// Called exactly once for every container (dict, OrderedDict, list, tuple,
+  /// Called once for every container (dict, OrderedDict, list, tuple,
   /// set, frozenset) when it is complete: when it is inserted into its parent
   /// (SETITEM(S), APPEND(S), ADDITEMS, TUPLE*, LIST, DICT, FROZENSET) or
   /// becomes the result at STOP. Children are always completed before their
   /// parent. To replace a container everywhere (memo included) call
   /// `v.become_handle(id, payload)`; assigning to `v` only replaces this slot.
+  /// Exception: after a prescan, the argument tuples of numpy scalars that
+  /// nothing reads back are never built, so never reported.
   std::function<void(Value&)> on_complete;
   /// Resolves persistent ids (PERSID/BINPERSID) to values; `offset` is the
   /// opcode's. When empty, persistent ids are a LoadError. torch containers
@@ -78,6 +80,7 @@ struct ReaderStats {
   std::uint64_t memo_kept = 0;     ///< Memo values held (all of them unless prescan_memo).
   std::uint64_t start_offset = 0;  ///< Offset of the pickle's first byte.
   std::uint64_t end_offset = 0;    ///< Offset just after STOP.
+  std::uint64_t fast_numpy_scalars = 0;  ///< numpy scalars decoded without building their arguments.
 };
 
 namespace detail {
@@ -162,6 +165,9 @@ class DefinedIds {
       for (std::uint64_t i = 0; i < prefix_; ++i) set_.insert(i);
     }
     return set_.insert(id);
+  }
+  [[nodiscard]] bool contains(std::uint64_t id) const {
+    return out_of_order_ ? set_.contains(id) : id < prefix_;
   }
   void clear() {
     prefix_ = 0;
@@ -269,6 +275,12 @@ class Memo {
     return (v == nullptr || Access::is_unset(*v)) ? nullptr : v;
   }
   [[nodiscard]] std::uint64_t size() const { return len_; }
+  /// Whether only the entries a prescan found read back are kept.
+  [[nodiscard]] bool filtered() const noexcept { return filtered_; }
+  /// With filtered(): whether entry `id` is ever read back (kept).
+  [[nodiscard]] bool referenced(std::uint64_t id) const { return referenced_.contains(id); }
+  /// With filtered(): whether entry `id` is defined.
+  [[nodiscard]] bool defined(std::uint64_t id) const { return defined_.contains(id); }
   [[nodiscard]] std::uint64_t kept() const {
     std::uint64_t n = sparse_.size();
     for (const auto& s : slots_) n += Access::is_unset(s) ? 0 : 1;
@@ -739,8 +751,9 @@ class Reader {
   Value numpy_scalar(const std::vector<Value>& a) const {
     if (a.size() != 2 || !a[0].is_dtype() || !a[1].is_bytes())
       fail("numpy scalar expects (dtype, bytes) arguments, got " + Value::make_tuple(a).repr().substr(0, 80));
-    const DtypeInfo& dt = a[0].as_dtype();
-    std::string_view raw = a[1].as_bytes();
+    return numpy_scalar(a[0].as_dtype(), a[1].as_bytes());
+  }
+  Value numpy_scalar(const DtypeInfo& dt, std::string_view raw) const {
     const std::size_t size = element_size(dt.type);
     if (raw.size() != size)
       fail("numpy " + std::string(to_string(dt.type)) + " scalar needs " + std::to_string(size) +
@@ -1020,6 +1033,135 @@ class Reader {
     return out;
   }
 
+  // ---- numpy scalars without nodes ----
+  // A numpy scalar is pickled as REDUCE(scalar, (dtype, raw bytes)); in
+  // protocol 2 the bytes are themselves REDUCE(_codecs.encode, (str, 'latin1')).
+  // Built generically that is four nodes per number, and the NAS-Bench-201
+  // files hold tens of millions of them (every time value). Called at
+  // BINUNICODE (`latin1`: protocol 2, the stack ends with scalar, dtype,
+  // _codecs.encode) or SHORT_BINBYTES (protocol 3+, the stack ends with
+  // scalar, dtype), with the opcode consumed: when the bytes ahead are exactly
+  // the rest of that sequence and none of the memo entries it defines is ever
+  // read back (known only after a prescan), this consumes the sequence up to
+  // the final REDUCE and pushes the number. Otherwise it consumes nothing and
+  // returns false, and the generic path reads the same bytes (and reports any
+  // error). The argument tuples are then never built: on_complete does not
+  // see them.
+  bool fast_numpy_scalar(bool latin1) {
+    if (!memo_.filtered()) return false;
+    const std::size_t n = stack_.size(), below = latin1 ? 3 : 2;
+    if (n - base() < below) return false;
+    const Value& callable = stack_[n - below];
+    const Value& dtype = stack_[n - below + 1];
+    if (!callable.is_global() || callable.as_global() != GlobalId::kNumpyScalar || !dtype.is_dtype()) return false;
+    if (latin1 && (!stack_[n - 1].is_global() || stack_[n - 1].as_global() != GlobalId::kCodecsEncode)) return false;
+    const std::size_t avail = src_.peek(96);
+    const std::uint8_t* const start = src_.data();
+    const std::uint8_t* p = start;
+    const std::uint8_t* const end = start + avail;
+    std::size_t len = 0;
+    if (latin1) {
+      if (end - p < 4) return false;
+      len = detail::le32(p);
+      p += 4;
+    } else {
+      if (end - p < 1) return false;
+      len = *p++;
+    }
+    if (len > 16 || static_cast<std::size_t>(end - p) < len) return false;
+    const std::uint8_t* const payload = p;
+    p += len;
+    // Memo puts along the way: each must define an entry that is never read
+    // back (the ids are simulated exactly as memo_put would assign them).
+    std::uint64_t puts[4];
+    bool memoize_op[4];
+    int nputs = 0;
+    std::uint64_t next_len = memo_.size();
+    auto optional_put = [&]() -> bool {
+      if (p >= end) return false;
+      std::uint64_t id = 0;
+      bool memoize = false;
+      if (*p == 'q') {
+        if (end - p < 2) return false;
+        id = p[1];
+        p += 2;
+      } else if (*p == 'r') {
+        if (end - p < 5) return false;
+        id = detail::le32(p + 1);
+        p += 5;
+      } else if (*p == 0x94) {
+        id = next_len;
+        memoize = true;
+        p += 1;
+      } else {
+        return true;  // no put here
+      }
+      if (memo_.referenced(id)) return false;
+      bool fresh = !memo_.defined(id);
+      for (int i = 0; i < nputs; ++i) fresh = fresh && puts[i] != id;
+      if (fresh) ++next_len;
+      puts[nputs] = id;
+      memoize_op[nputs] = memoize;
+      ++nputs;
+      return true;
+    };
+    auto expect = [&](std::uint8_t op) {
+      if (p >= end || *p != op) return false;
+      ++p;
+      return true;
+    };
+    std::uint8_t raw[8];
+    std::size_t raw_len = 0;
+    if (latin1) {
+      if (!optional_put()) return false;
+      std::uint64_t get_id = 0;  // the 'latin1' string, memoized earlier
+      if (p < end && *p == 'h' && end - p >= 2) {
+        get_id = p[1];
+        p += 2;
+      } else if (p < end && *p == 'j' && end - p >= 5) {
+        get_id = detail::le32(p + 1);
+        p += 5;
+      } else {
+        return false;
+      }
+      const Value* enc = memo_.get(get_id);
+      if (enc == nullptr || !enc->is_str() || enc->as_str() != "latin1") return false;
+      if (!expect(0x86) || !optional_put() || !expect('R') || !optional_put()) return false;
+      for (std::size_t i = 0; i < len; ++i) {  // UTF-8 of latin-1 characters -> bytes
+        if (raw_len == sizeof raw) return false;
+        const std::uint8_t c = payload[i];
+        if (c < 0x80) {
+          raw[raw_len++] = c;
+        } else if ((c == 0xc2 || c == 0xc3) && i + 1 < len && (payload[i + 1] & 0xc0) == 0x80) {
+          raw[raw_len++] = static_cast<std::uint8_t>(((c & 0x03) << 6) | (payload[i + 1] & 0x3f));
+          ++i;
+        } else {
+          return false;
+        }
+      }
+    } else {
+      if (!optional_put() || len > sizeof raw) return false;
+      std::memcpy(raw, payload, len);
+      raw_len = len;
+    }
+    if (!expect(0x86) || !optional_put() || !expect('R')) return false;
+    const DtypeInfo& dt = dtype.as_dtype();
+    if (raw_len != element_size(dt.type)) return false;
+    Value number;
+    try {
+      number = numpy_scalar(dt, std::string_view(reinterpret_cast<const char*>(raw), raw_len));
+    } catch (const LoadError&) {
+      return false;  // the generic path reports it, at its own offset
+    }
+    // Commit: the memo entries are defined (and, never read back, not kept).
+    for (int i = 0; i < nputs; ++i) memo_.put(memoize_op[i] ? memo_.size() : puts[i], Value());
+    src_.advance(static_cast<std::size_t>(p - start));
+    stack_.resize(n - below);
+    push_value(std::move(number));
+    ++stats_.fast_numpy_scalars;
+    return true;
+  }
+
   // ---- the prescan pass, on this thread or another ----
   struct Background {
     std::unique_ptr<Source> source;
@@ -1292,12 +1434,18 @@ class Reader {
           push_value(Value::from_str(unescape_string(std::string_view(s).substr(1, s.size() - 2))));
           break;
         }
-        case 'X': push_value(read_blob(Kind::kStr, detail::le32(arg(4)))); break;
+        case 'X':
+          if (fast_numpy_scalar(true)) break;
+          push_value(read_blob(Kind::kStr, detail::le32(arg(4))));
+          break;
         case 0x8c: push_value(read_blob(Kind::kStr, arg(1)[0])); break;
         case 0x8d: push_value(read_blob(Kind::kStr, detail::le64(arg(8)))); break;
         case 'V': push_value(Value::from_str(raw_unicode_escape(line()))); break;
         case 'B': push_value(read_blob(Kind::kBytes, detail::le32(arg(4)))); break;
-        case 'C': push_value(read_blob(Kind::kBytes, arg(1)[0])); break;
+        case 'C':
+          if (fast_numpy_scalar(false)) break;
+          push_value(read_blob(Kind::kBytes, arg(1)[0]));
+          break;
         case 0x8e:
         case 0x96: push_value(read_blob(Kind::kBytes, detail::le64(arg(8)))); break;
         case ')': push_value(Value::make_tuple()); break;
