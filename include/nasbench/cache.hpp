@@ -94,6 +94,12 @@ inline std::uint32_t crc32_of(const unsigned char* data, std::size_t n) {
   return static_cast<std::uint32_t>(crc);
 }
 
+/// Where a section or an architecture block lies, and its CRC.
+struct Section {
+  std::uint64_t offset = 0;
+  std::uint32_t size = 0, crc = 0;
+};
+
 /// Little-endian encoder into a byte vector.
 class Writer {
  public:
@@ -117,6 +123,12 @@ class Writer {
     bytes.insert(bytes.end(), s.begin(), s.end());
   }
   void count(std::size_t n) { u32(static_cast<std::uint32_t>(n)); }
+  /// A section record or index entry: u64 offset, u32 size, u32 crc.
+  void section(const Section& s) {
+    u64(s.offset);
+    u32(s.size);
+    u32(s.crc);
+  }
   template <typename Real>
   void series(const Series<Real>& s) {
     const auto& values = s.raw_values();
@@ -175,6 +187,14 @@ class Reader {
     const std::uint32_t n = u32(what);
     const unsigned char* p = take(n, what);
     return std::string(reinterpret_cast<const char*>(p), n);
+  }
+  /// A section record or index entry (see Writer::section).
+  Section section(const char* what) {
+    Section s;
+    s.offset = u64(what);
+    s.size = u32(what);
+    s.crc = u32(what);
+    return s;
   }
   /// A count of items of at least `min_size` bytes each (bounded by what is left).
   std::uint32_t count(const char* what, std::uint64_t min_size) {
@@ -385,21 +405,13 @@ class Mapping {
   std::uint64_t size_ = 0;
 };
 
-struct Section {
-  std::uint64_t offset = 0;
-  std::uint32_t size = 0, crc = 0;
-};
-
 /// The architectures (and find_best columns) of a mapped cache file.
 template <typename Real>
 class CacheSource final : public BasicAPI<Real>::Source {
  public:
   using HpResults = typename BasicAPI<Real>::HpResults;
   using Column = typename BasicAPI<Real>::Column;
-  struct Entry {
-    std::uint64_t offset;
-    std::uint32_t size, crc;
-  };
+  using Entry = Section;
   struct ColumnRef {
     std::string hp, dataset, set;
     std::uint64_t offset;
@@ -512,20 +524,14 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) throw Error("cannot write \"" + tmp + "\": " + std::strerror(errno));
   std::uint64_t pos = 0;
+  // Errors throw; the catch below closes and removes the temporary file, once.
   auto put = [&](const std::vector<unsigned char>& b) {
-    if (!b.empty() && std::fwrite(b.data(), 1, b.size(), f) != b.size()) {
-      std::fclose(f);
-      std::remove(tmp.c_str());
+    if (!b.empty() && std::fwrite(b.data(), 1, b.size(), f) != b.size())
       throw Error("cannot write \"" + tmp + "\": " + std::strerror(errno));
-    }
     pos += b.size();
   };
   auto section_too_big = [&](std::size_t n, const char* what) {
-    if (n > 0xffffffffu) {
-      std::fclose(f);
-      std::remove(tmp.c_str());
-      throw Error(std::string("cannot write a cache: the ") + what + " takes more than 4 GiB");
-    }
+    if (n > 0xffffffffu) throw Error(std::string("cannot write a cache: the ") + what + " takes more than 4 GiB");
   };
   try {
     put(std::vector<unsigned char>(kHeaderSize, 0));
@@ -535,9 +541,7 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
     Writer index;
     for (std::size_t i = 0; i < api.size(); ++i) {
       if (!api.has_results(static_cast<long long>(i))) {
-        index.u64(0);
-        index.u32(0);
-        index.u32(0);
+        index.section(Section{});
         continue;
       }
       Writer block;
@@ -548,9 +552,8 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
         write_arch(block, api.query_meta_info_by_index(static_cast<long long>(i), hp));
       }
       section_too_big(block.bytes.size(), "block of one architecture");
-      index.u64(pos);
-      index.u32(static_cast<std::uint32_t>(block.bytes.size()));
-      index.u32(crc32_of(block.bytes.data(), block.bytes.size()));
+      index.section(Section{pos, static_cast<std::uint32_t>(block.bytes.size()),
+                            crc32_of(block.bytes.data(), block.bytes.size())});
       put(block.bytes);
     }
     Section index_s{pos, static_cast<std::uint32_t>(index.bytes.size()),
@@ -600,17 +603,13 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
     header.u32(kCacheFormatVersion);
     header.u32(static_cast<std::uint32_t>(kHeaderSize));
     header.u64(pos);
-    for (const Section& s : {meta_s, index_s, columns_s}) {
-      header.u64(s.offset);
-      header.u32(s.size);
-      header.u32(s.crc);
-    }
+    for (const Section& s : {meta_s, index_s, columns_s}) header.section(s);
     header.u32(crc32_of(header.bytes.data(), header.bytes.size()));
     header.u32(0);
     if (std::fseek(f, 0, SEEK_SET) != 0 || std::fwrite(header.bytes.data(), 1, kHeaderSize, f) != kHeaderSize)
       throw Error("cannot write \"" + tmp + "\": " + std::strerror(errno));
   } catch (...) {
-    if (f) std::fclose(f);
+    std::fclose(f);
     std::remove(tmp.c_str());
     throw;
   }
@@ -675,9 +674,7 @@ template <typename Real>
   Section sections[3];
   const char* names[3] = {"architecture list", "index", "find_best columns"};
   for (int i = 0; i < 3; ++i) {
-    sections[i].offset = header.u64("section offset");
-    sections[i].size = header.u32("section size");
-    sections[i].crc = header.u32("section crc");
+    sections[i] = header.section("section record");
     if (sections[i].offset < kHeaderSize || sections[i].offset > size || sections[i].size > size - sections[i].offset)
       throw fail(std::string("the ") + names[i] + " section lies outside the file", 24 + 16 * i);
   }
@@ -710,10 +707,7 @@ template <typename Real>
   Reader index(base, sections[1].offset, sections[1].offset + sections[1].size, &file);
   std::vector<typename CacheSource<Real>::Entry> entries(n);
   for (std::uint32_t i = 0; i < n; ++i) {
-    auto& e = entries[i];
-    e.offset = index.u64("index offset");
-    e.size = index.u32("index size");
-    e.crc = index.u32("index crc");
+    const Section& e = entries[i] = index.section("index entry");
     if (e.offset != 0 && (e.offset < kHeaderSize || e.offset > size || e.size > size - e.offset))
       index.fail("the block of architecture " + std::to_string(i) + " lies outside the file");
   }
