@@ -448,9 +448,13 @@ class BasicAPI {
     const auto [ds, set] = remap_dataset_set_names(dataset, metric_on_set);
     const std::shared_ptr<const Column> col = column(hp.str(), ds, set);
     BestArch best;
-    std::size_t ce = 0, me = 0;  // the next cost and metric errors, by row
+    // Rows in order: a cost error raises where it is met (the constraints need
+    // the costs), a metric error only in a row the constraints keep.
+    const std::size_t first_cost_error =
+        col->cost_errors.empty() ? col->index.size() : col->cost_errors.front().first;
+    std::size_t me = 0;  // the next metric error, by row
     for (std::size_t i = 0; i < col->index.size(); ++i) {
-      if (ce < col->cost_errors.size() && col->cost_errors[ce].first == i) throw QueryError(col->cost_errors[ce].second);
+      if (i == first_cost_error) throw QueryError(col->cost_errors.front().second);
       while (me < col->metric_errors.size() && col->metric_errors[me].first < i) ++me;
       if (flop_max && col->flops[i] > *flop_max) continue;
       if (param_max && col->params[i] > *param_max) continue;

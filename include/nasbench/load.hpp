@@ -306,12 +306,13 @@ ResultsCount<Real> take_run(const pickle::Value& v, const std::shared_ptr<const 
   });
 }
 
-/// An ArchResults state -> ArchResults.
+/// Default LoadOptions (everything loaded), for internal callers without any.
 inline const LoadOptions& no_options() {
   static const LoadOptions none;
   return none;
 }
 
+/// An ArchResults state -> ArchResults.
 template <typename Real>
 ArchResults<Real> convert_arch(const pickle::Value& s, const std::shared_ptr<const StorageTable>& storages,
                                const LoadOptions& options) {

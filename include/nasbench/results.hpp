@@ -202,7 +202,6 @@ class Series {
     values_ = std::move(values);
     present_ = std::move(presence);
     dense_ = present_.empty();
-    have_total_ = have_last_ = false;
     compact();
   }
   /// Releases spare capacity and presence bytes that are all 1 (loaders call
@@ -447,16 +446,9 @@ class ResultsCount {
   void keep_final_epoch_only() {
     if (final_only_) return;
     time_summary_.clear();
-    const auto train = train_time_stats();
-    time_summary_.push_back(train.first);
-    time_summary_.push_back(train.second);
-    for (const auto& n : eval_names) {
-      const auto stats = eval_time_stats(n);
-      time_summary_.push_back(stats.first);
-      time_summary_.push_back(stats.second);
-    }
+    for (const NamedTime& t : get_times().items) time_summary_.push_back(t.value);  // get_times() reads them back
     time_summary_.shrink_to_fit();
-    const std::size_t last = epochs > 0 ? static_cast<std::size_t>(epochs - 1) : 0;
+    const std::size_t last = last_epoch();
     for (Series<Real>* x : {&train_acc1es, &train_acc5es, &train_losses}) x->keep_only(last);
     if (train_times) train_times->keep_only(last);
     for (auto& [name, e] : evals)
@@ -497,7 +489,7 @@ class ResultsCount {
     train_times = std::move(s);
     if (final_only_) {
       std::tie(time_summary_[0], time_summary_[1]) = train_time_stats();
-      train_times->keep_only(epochs > 0 ? static_cast<std::size_t>(epochs - 1) : 0);
+      train_times->keep_only(last_epoch());
     }
   }
   /// Python's `reset_pseudo_eval_times(eval_name, estimated_per_epoch_time)`.
@@ -514,7 +506,7 @@ class ResultsCount {
       for (std::size_t i = 0; i < eval_names.size(); ++i)
         if (eval_names[i] == eval_name || !was_usable)  // other sets' times become visible too
           std::tie(time_summary_[2 + 2 * i], time_summary_[3 + 2 * i]) = eval_time_stats(eval_names[i]);
-      times.keep_only(epochs > 0 ? static_cast<std::size_t>(epochs - 1) : 0);
+      times.keep_only(last_epoch());
     }
   }
 
@@ -575,6 +567,8 @@ class ResultsCount {
     if (xs.size() != static_cast<std::size_t>(epochs)) return {};
     return {detail::numpy_mean(xs), detail::numpy_sum(xs)};
   }
+  /// The epoch keep_final_epoch_only() keeps.
+  std::size_t last_epoch() const noexcept { return epochs > 0 ? static_cast<std::size_t>(epochs - 1) : 0; }
   /// QueryError for an epoch that LoadOptions::final_epoch_only left out.
   void check_loaded(int e) const {
     if (final_only_ && e != epochs - 1)
