@@ -550,6 +550,11 @@ TEST_CASE("LoadOptions: only some schedules and datasets, the rest named as not 
     nasbench::LoadOptions options;
     options.hps = {"200"};
     CHECK_THROWS_AS(nasbench::NASBench201API::load(cache, options), nasbench::LoadError);
+    nasbench::LoadOptions last;
+    last.final_epoch_only = true;
+    CHECK_THROWS_AS(nasbench::NASBench201API::load(cache, last), nasbench::LoadError);
+    CHECK_THROWS_WITH(nasbench::NASBench201API::load(cache, last),
+                      Catch::Contains("is a cache file") && Catch::Contains("::final_epoch_only apply to benchmark files"));
     std::remove(cache.c_str());
   }
 }

@@ -735,6 +735,12 @@ TEST_CASE("pickle: a prescan on another thread gives the same values, whichever 
       CHECK(r.load() == expected);
       CHECK(r.stats().memo_kept == all_kept);
     }
+    {  // A prescan source that cannot reach the pickle: a LoadError saying so.
+      opt.prescan_source = [] { return std::unique_ptr<pk::Source>(); };
+      pk::MemorySource main(data);
+      CHECK(expect_load_error([&] { (void)pk::Reader(main, opt).load(); },
+                              {"the prescan source cannot reach the pickle at offset 0"}) == "");
+    }
     {  // A truncated pickle: a LoadError from either pass, never a hang.
       const std::string cut = data.substr(0, data.size() / 2);
       opt.prescan_source = [&] { return std::make_unique<pk::MemorySource>(cut); };
