@@ -836,6 +836,131 @@ TEST_CASE("pickle: numpy scalars are decoded without their argument nodes where 
   }
 }
 
+namespace {
+
+/// A stream source that hands out at most 5 bytes per fill (a 4096-byte
+/// buffer): opcodes and strings often straddle its refills.
+class TrickleSource final : public pk::Source {
+ public:
+  explicit TrickleSource(std::string data) : Source("<trickle>", 4096), data_(std::move(data)) {}
+
+ protected:
+  std::size_t fill(std::uint8_t* dst, std::size_t cap) override {
+    const std::size_t n = std::min({cap, data_.size() - pos_, std::size_t{5}});
+    std::memcpy(dst, data_.data() + pos_, n);
+    pos_ += n;
+    return n;
+  }
+  bool rewind_to(std::uint64_t target) override {
+    if (target > data_.size()) return false;
+    pos_ = static_cast<std::size_t>(target);
+    return true;
+  }
+
+ private:
+  std::string data_;
+  std::size_t pos_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("pickle: the item loop after MARK decodes exactly what the opcode loop does", "[pickle]") {
+  auto unhex = [](std::string_view hex) {
+    std::string out;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
+    return out;
+  };
+  // pickle.dumps({'t': {0: 1.5, 1: None, 2: 7, 3: 300, 4: -5, 5: np.float64(0.25), 6: np.float32(0.5)},
+  //               'e': {'ori-test@0': 1.0, 'ori-test@1': 2.0}, 'f': {'ori-test@0': 3.0, 'ori-test@1': 4.0},
+  //               'big': {70000: 1.0}}, protocol=2 and 4): every opcode the loop decodes (BININT1/2/4,
+  // BINFLOAT, NONE, BINUNICODE, GETs and PUTs, numpy scalars), the keys of 'f' read back from the memo.
+  const std::string files[] = {
+      unhex("80027d71002858010000007471017d7102284b00473ff80000000000004b014e4b024b074b034d2c014b044afbffffff4b05636e"
+            "756d70792e636f72652e6d756c746961727261790a7363616c61720a7103636e756d70790a64747970650a71045802000000"
+            "663871058988877106527107284b0358010000003c71084e4e4e4affffffff4affffffff4b0074710962635f636f646563"
+            "730a656e636f64650a710a5809000000000000000000c3903f710b58060000006c6174696e31710c86710d52710e86710f"
+            "5271104b06680368045802000000663471118988877112527113284b0368084e4e4e4affffffff4affffffff4b007471146268"
+            "0a58040000000000003f7115680c86711652711786711852711975580100000065711a7d711b28580a0000006f72692d74"
+            "6573744030711c473ff0000000000000580a0000006f72692d746573744031711d47400000000000000075580100000066"
+            "711e7d711f28681c474008000000000000681d47401000000000000075580300000062696771207d71214a70110100473ff0"
+            "00000000000073752e"),
+      unhex("80049531010000000000007d94288c0174947d94284b00473ff80000000000004b014e4b024b074b034d2c014b044afbffff"
+            "ff4b058c156e756d70792e636f72652e6d756c74696172726179948c067363616c61729493948c056e756d7079948c056474"
+            "7970659493948c02663894898887945294284b038c013c944e4e4e4affffffff4affffffff4b007494624308000000000000"
+            "d03f94869452944b06680568088c02663494898887945294284b03680c4e4e4e4affffffff4affffffff4b0074946243040000"
+            "003f9486945294758c0165947d94288c0a6f72692d74657374403094473ff00000000000008c0a6f72692d746573744031"
+            "94474000000000000000758c0166947d9428681a474008000000000000681b474010000000000000758c03626967947d944a"
+            "70110100473ff000000000000073752e"),
+  };
+  Value t = Value::make_dict();
+  t.insert(Value::from_int(0), Value::from_float(1.5));
+  t.insert(Value::from_int(1), Value());
+  t.insert(Value::from_int(2), Value::from_int(7));
+  t.insert(Value::from_int(3), Value::from_int(300));
+  t.insert(Value::from_int(4), Value::from_int(-5));
+  t.insert(Value::from_int(5), Value::from_float(0.25));
+  t.insert(Value::from_int(6), Value::from_float(0.5));
+  auto evals = [](double a, double b) {
+    Value d = Value::make_dict();
+    d.insert(Value::from_str("ori-test@0"), Value::from_float(a));
+    d.insert(Value::from_str("ori-test@1"), Value::from_float(b));
+    return d;
+  };
+  Value big = Value::make_dict();
+  big.insert(Value::from_int(70000), Value::from_float(1.0));
+  Value expected = Value::make_dict();
+  expected.insert(Value::from_str("t"), t);
+  expected.insert(Value::from_str("e"), evals(1.0, 2.0));
+  expected.insert(Value::from_str("f"), evals(3.0, 4.0));
+  expected.insert(Value::from_str("big"), big);
+  for (const std::string& data : files) {
+    for (bool prescan : {false, true}) {
+      INFO("protocol " << int(static_cast<unsigned char>(data[1])) << ", prescan_memo " << prescan);
+      pk::ReaderOptions opt;
+      opt.prescan_memo = prescan;
+      pk::MemorySource mem(data);
+      pk::Reader r(mem, opt);
+      const Value v = r.load();
+      CHECK(v == expected);
+      CHECK(r.stats().fast_item_opcodes >= 20);
+      // (protocol 2 spells 'latin1' out in the first scalar: that one takes the generic path)
+      CHECK(r.stats().fast_numpy_scalars == (prescan ? (data[1] == 2 ? 1u : 2u) : 0u));
+      CHECK(v.at("e").dict_items()[0].first.identity() == v.at("f").dict_items()[0].first.identity());
+      TrickleSource trickle(data);
+      CHECK(pk::Reader(trickle, opt).load() == expected);
+      for (std::size_t n = 0; n < data.size(); ++n) {
+        pk::MemorySource cut(std::string_view(data).substr(0, n));
+        CHECK_THROWS_AS(pk::Reader(cut, opt).load(), nasbench::LoadError);
+      }
+    }
+  }
+  // A batch that another opcode than SETITEMS closes: the loop leaves the
+  // items on the stack for it (TUPLE, LIST, POP_MARK).
+  const std::string tail = B({'K', 1, 'M', 0x2c, 1, 'G', 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 'N'});
+  CHECK(pk::loads(B({0x80, 2, '('}) + tail + "t.") ==
+        Value::make_tuple({Value::from_int(1), Value::from_int(300), Value::from_float(1.5), Value()}));
+  CHECK(pk::loads(B({0x80, 2, '('}) + tail + "l.") ==
+        Value::make_list({Value::from_int(1), Value::from_int(300), Value::from_float(1.5), Value()}));
+  CHECK(pk::loads(B({0x80, 2, 'K', 9, '('}) + tail + "1.") == Value::from_int(9));
+  // Long batches of str keys across the refills of a small buffer.
+  std::string many = B({0x80, 2, '}', '('});
+  Value want = Value::make_dict();
+  for (int i = 0; i < 3000; ++i) {
+    const std::string key = "x-valid@" + std::to_string(i);
+    many += 'X';
+    for (int b = 0; b < 4; ++b) many += static_cast<char>((key.size() >> (8 * b)) & 0xff);
+    many += key;
+    many += B({'G', 0x40, 0, 0, 0, 0, 0, 0, 0});
+    want.insert(Value::from_str(key), Value::from_float(2.0));
+  }
+  many += "u.";
+  TrickleSource slow(many);
+  pk::Reader r(slow);
+  CHECK(r.load() == want);
+  CHECK(r.stats().fast_item_opcodes > 0);
+  CHECK(pk::loads(many) == want);
+}
+
 TEST_CASE("pickle: Value model", "[pickle]") {
   static_assert(sizeof(Value) == 16);
   Value s = Value::from_str("cifar10");
@@ -979,6 +1104,14 @@ TEST_CASE("pickle: corrupt input is a LoadError naming the problem and the offse
       {B({0x80, 2, '(', '.'}), "stack underflow at STOP", 3},
       {B({0x80, 2, 'N', 'q', 1, 's', '.'}), "stack underflow at SETITEM", 5},
       {B({0x80, 2, '}', '(', 'K', 1, 'u', '.'}), "odd number of items for SETITEMS", 6},
+      // the same errors inside an item batch long enough for Reader's item loop
+      {B({0x80, 2, '}', '(', 'K', 1, 'h', 5, 'K', 2, 'K', 3, 'K', 4, 'K', 5, 'u', '.'}),
+       "memo key 5 not defined (BINGET)", 6},
+      {B({0x80, 2, '(', 'q', 1, 'N', 'N', 'N', 'N', 'N', 'N', 'N', 'N', '.'}), "stack underflow at BINPUT", 3},
+      {B({0x80, 2, '}', '(', 'K', 1, 'X', 0xff, 0xff, 0xff, 0x7f, 'a', 'N', 'N', 'N', 'N', 'N', 'N', 'N', 'N', 'u', '.'}),
+       "BINUNICODE length 2147483647 exceeds the remaining input (11 bytes)", 6},
+      {B({0x80, 2, '}', '(', 'K', 1, 'G', 0, 0, 0, 0, 0, 0, 0, 0, 'K', 2, 'N', 'N', 'N', 'N', 'N', 'N', 'N', 'N', 'u', '.'}),
+       "odd number of items for SETITEMS", 25},
       {B({0x80, 2, 0x8f, '(', 'K', 1, 0x90, 0x85, 0x91, '.'}), "MARK missing: FROZENSET", 8},
       {B({0x80, 5, 0x97, '.'}), "out-of-band buffers (NEXT_BUFFER) are not supported", 2},
       {B({0x80, 2, 'N', 'Q', '.'}), "persistent id None needs a persistent_load", 3},

@@ -145,6 +145,8 @@ template <typename Real>
 void read_eval_series(const pickle::Value& d, std::string_view key, ResultsCount<Real>& run,
                       Series<Real> EvalSeries<Real>::*member) {
   if (!d.is_dict()) schema_fail(key_repr(key), "dict", d);
+  std::string_view last_set;  // keys come grouped by set: look a set up once per group
+  Series<Real>* series = nullptr;
   for (const auto& [k, v] : d.dict_items()) {
     if (!k.is_str()) schema_fail(key_repr(key) + "[" + k.repr() + "]", "a 'set@epoch' str key", k);
     const std::string_view name = k.as_str();
@@ -160,7 +162,12 @@ void read_eval_series(const pickle::Value& d, std::string_view key, ResultsCount
     if (e >= kMaxEpochs) (void)epoch_of(e, path());  // throws
     if (v.is_none()) continue;
     if (!v.is_int() && !v.is_float()) schema_fail(path(), "a number", v);
-    (run.eval_series(name.substr(0, at)).*member).set(static_cast<std::size_t>(e), v.to_double());
+    const std::string_view set = name.substr(0, at);
+    if (series == nullptr || set != last_set) {
+      series = &(run.eval_series(set).*member);
+      last_set = set;
+    }
+    series->set(static_cast<std::size_t>(e), v.to_double());
   }
 }
 

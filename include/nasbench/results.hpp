@@ -97,6 +97,11 @@ class Series {
  public:
   /// Sets the value of `epoch` (a series reduced by keep_only() starts afresh).
   void set(std::size_t epoch, double value) {
+    if (epoch == values_.size() && dense_ && !reduced_) {  // the common case: the next epoch
+      have_total_ = have_last_ = false;
+      values_.push_back(static_cast<Real>(value));
+      return;
+    }
     if (reduced_) clear();
     have_total_ = have_last_ = false;
     if (dense_ && epoch > values_.size()) {  // a gap: presence bytes from now on
