@@ -674,18 +674,20 @@ namespace {
 
 /// A source over `data` that waits for `*go` before its first bytes and sets
 /// `*served_all` once it has handed out its last one (a test's way of
-/// ordering the two passes of a background prescan).
+/// ordering the two passes of a background prescan); at most `max_fill`
+/// bytes per fill (so that opcodes straddle the refills of its buffer).
 class GatedSource final : public pk::Source {
  public:
-  GatedSource(std::string data, const std::atomic<bool>* go, std::atomic<bool>* served_all)
-      : Source("<gated>", 4096), data_(std::move(data)), go_(go), served_all_(served_all) {}
+  GatedSource(std::string data, const std::atomic<bool>* go, std::atomic<bool>* served_all,
+              std::size_t max_fill = std::size_t(-1))
+      : Source("<gated>", 4096), data_(std::move(data)), go_(go), served_all_(served_all), max_fill_(max_fill) {}
   [[nodiscard]] std::optional<std::uint64_t> size() const override { return data_.size(); }
 
  protected:
   std::size_t fill(std::uint8_t* dst, std::size_t cap) override {
     for (int i = 0; go_ != nullptr && !go_->load() && i < 10000; ++i)  // at most 10 s
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    const std::size_t n = std::min(cap, data_.size() - pos_);
+    const std::size_t n = std::min({cap, data_.size() - pos_, max_fill_});
     std::memcpy(dst, data_.data() + pos_, n);
     pos_ += n;
     if (pos_ == data_.size() && served_all_ != nullptr) served_all_->store(true);
@@ -702,6 +704,7 @@ class GatedSource final : public pk::Source {
   std::size_t pos_ = 0;
   const std::atomic<bool>* go_;
   std::atomic<bool>* served_all_;
+  std::size_t max_fill_;
 };
 
 }  // namespace
@@ -836,34 +839,6 @@ TEST_CASE("pickle: numpy scalars are decoded without their argument nodes where 
   }
 }
 
-namespace {
-
-/// A stream source that hands out at most 5 bytes per fill (a 4096-byte
-/// buffer): opcodes and strings often straddle its refills.
-class TrickleSource final : public pk::Source {
- public:
-  explicit TrickleSource(std::string data) : Source("<trickle>", 4096), data_(std::move(data)) {}
-
- protected:
-  std::size_t fill(std::uint8_t* dst, std::size_t cap) override {
-    const std::size_t n = std::min({cap, data_.size() - pos_, std::size_t{5}});
-    std::memcpy(dst, data_.data() + pos_, n);
-    pos_ += n;
-    return n;
-  }
-  bool rewind_to(std::uint64_t target) override {
-    if (target > data_.size()) return false;
-    pos_ = static_cast<std::size_t>(target);
-    return true;
-  }
-
- private:
-  std::string data_;
-  std::size_t pos_ = 0;
-};
-
-}  // namespace
-
 TEST_CASE("pickle: the item loop after MARK decodes exactly what the opcode loop does", "[pickle]") {
   auto unhex = [](std::string_view hex) {
     std::string out;
@@ -926,7 +901,7 @@ TEST_CASE("pickle: the item loop after MARK decodes exactly what the opcode loop
       // (protocol 2 spells 'latin1' out in the first scalar: that one takes the generic path)
       CHECK(r.stats().fast_numpy_scalars == (prescan ? (data[1] == 2 ? 1u : 2u) : 0u));
       CHECK(v.at("e").dict_items()[0].first.identity() == v.at("f").dict_items()[0].first.identity());
-      TrickleSource trickle(data);
+      GatedSource trickle(data, nullptr, nullptr, 5);
       CHECK(pk::Reader(trickle, opt).load() == expected);
       for (std::size_t n = 0; n < data.size(); ++n) {
         pk::MemorySource cut(std::string_view(data).substr(0, n));
@@ -954,7 +929,7 @@ TEST_CASE("pickle: the item loop after MARK decodes exactly what the opcode loop
     want.insert(Value::from_str(key), Value::from_float(2.0));
   }
   many += "u.";
-  TrickleSource slow(many);
+  GatedSource slow(many, nullptr, nullptr, 5);
   pk::Reader r(slow);
   CHECK(r.load() == want);
   CHECK(r.stats().fast_item_opcodes > 0);
