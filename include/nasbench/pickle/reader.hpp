@@ -389,6 +389,14 @@ inline std::uint32_t le32(const std::uint8_t* p) noexcept {
 inline std::uint64_t le64(const std::uint8_t* p) noexcept {
   return static_cast<std::uint64_t>(le32(p)) | (static_cast<std::uint64_t>(le32(p + 4)) << 32);
 }
+/// BINFLOAT's argument: an IEEE double, big-endian.
+inline double be_double(const std::uint8_t* p) noexcept {
+  std::uint64_t u = 0;
+  for (int i = 0; i < 8; ++i) u = (u << 8) | p[i];
+  double d;
+  std::memcpy(&d, &u, 8);
+  return d;
+}
 
 inline std::string hex_byte(int b) {
   static const char* d = "0123456789abcdef";
@@ -542,13 +550,7 @@ class Reader {
     }
   }
   Value read_blob(Kind kind, std::uint64_t n) {
-    if (n <= src_.buffered()) {  // the common case: no length check needed
-      auto* node = detail::new_str_node(kind, static_cast<std::size_t>(n));
-      if (n) std::memcpy(node->data(), src_.data(), static_cast<std::size_t>(n));
-      src_.advance(static_cast<std::size_t>(n));
-      return detail::Access::adopt(node);
-    }
-    check_length(n);
+    if (n > src_.buffered()) check_length(n);  // buffered: known to be there
     if (n <= Source::kMaxContiguous) {
       const std::uint8_t* p = arg(static_cast<std::size_t>(n));
       auto* node = detail::new_str_node(kind, static_cast<std::size_t>(n));
@@ -1200,15 +1202,10 @@ class Reader {
           stack_.push_back(Value::from_int(static_cast<std::int32_t>(detail::le32(p + 1))));
           src_.advance(5);
           break;
-        case 'G': {
-          std::uint64_t u = 0;
-          for (int i = 1; i <= 8; ++i) u = (u << 8) | p[i];
-          double d;
-          std::memcpy(&d, &u, 8);
-          stack_.push_back(Value::from_float(d));
+        case 'G':
+          stack_.push_back(Value::from_float(detail::be_double(p + 1)));
           src_.advance(9);
           break;
-        }
         case 'N':
           stack_.push_back(Value());
           src_.advance(1);
@@ -1225,8 +1222,7 @@ class Reader {
         case 'q':
         case 'r': {
           if (stack_.size() <= base()) goto done;  // run() reports the underflow
-          if (background_ && background_->done.load(std::memory_order_acquire)) adopt_background();
-          memo_.put(c == 'q' ? p[1] : detail::le32(p + 1), stack_.back());
+          memo_put(c == 'q' ? p[1] : detail::le32(p + 1));
           src_.advance(c == 'q' ? 2 : 5);
           break;
         }
@@ -1486,15 +1482,7 @@ class Reader {
           push_value(Value::from_int(static_cast<std::int64_t>(u)));
           break;
         }
-        case 'G': {  // BINFLOAT, big-endian
-          const std::uint8_t* p = arg(8);
-          std::uint64_t u = 0;
-          for (int i = 0; i < 8; ++i) u = (u << 8) | p[i];
-          double d;
-          std::memcpy(&d, &u, 8);
-          push_value(Value::from_float(d));
-          break;
-        }
+        case 'G': push_value(Value::from_float(detail::be_double(arg(8)))); break;  // BINFLOAT
         case 'F': {  // FLOAT (text)
           std::string s = line();
           std::string_view sv = s;
