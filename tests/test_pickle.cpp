@@ -731,12 +731,20 @@ TEST_CASE("pickle: a prescan on another thread gives the same values, whichever 
       CHECK(r.stats().memo_kept * 10 < all_kept);
     }
     {  // The main pass ends first: the prescan is stopped and nothing changes.
+      // The prescan's source opens when the root is completed at STOP, after
+      // the last memo entry (when the main source had handed out its last
+      // bytes instead, the prescan could still finish first, now and then).
       std::atomic<bool> main_done{false};
       opt.prescan_source = [&] { return std::make_unique<GatedSource>(data, &main_done, nullptr); };
-      GatedSource main(data, nullptr, &main_done);
+      opt.on_complete = [&](Value& v) {
+        if (!main_done && v.kind() == expected.kind() && v.size() == expected.size() && v == expected) main_done = true;
+      };
+      GatedSource main(data, nullptr, nullptr);
       pk::Reader r(main, opt);
       CHECK(r.load() == expected);
+      CHECK(main_done);
       CHECK(r.stats().memo_kept == all_kept);
+      opt.on_complete = nullptr;
     }
     {  // A prescan source that cannot reach the pickle: a LoadError saying so.
       opt.prescan_source = [] { return std::unique_ptr<pk::Source>(); };
