@@ -83,6 +83,38 @@ class Query(unittest.TestCase):
             p.stdin.close()
             self.assertEqual(p.wait(timeout=30), 0)
 
+    def test_any_bytes_get_exactly_one_valid_reply_and_the_process_goes_on(self):
+        # Each of these once killed the process (terminate, SIGSEGV) or was answered wrongly.
+        len_ok = lambda r: r == {"result": 15625}
+        req_err = lambda text: (lambda r: r["error"]["type"] == "RequestError" and text in r["error"]["message"])
+        query_err = lambda text: (lambda r: r["error"]["type"] == "QueryError" and text in r["error"]["message"])
+        cases = [
+            (b'{"fn":"arch\xff","args":{}}', req_err("\\xFF")),
+            (b"\xff\xfe", req_err("invalid JSON")),
+            (b'{"fn":"arch","args":{"index":"\xe2\x82"}}', req_err("\\xE2\\x82")),
+            (b'{"fn":"arch","args":{"index":1e999}}', req_err("number overflow")),
+            (b'{"fn":"arch","args":{"index":' + b"[" * 200000 + b"]" * 200000 + b"}}", req_err("nested deeper")),
+            (b'{"fn":"get_more_info","args":{"index":0,"dataset":"cifar10","hp":4294967496}}',
+             query_err('unknown hp "4294967496"')),
+            (b'{"fn":"get_train","args":{"index":0,"dataset":"cifar10","hp":"200","seed":4294968073}}',
+             query_err("4294968073")),
+            (b'{"fn":"len","args":{}}\x00garbage', req_err("NUL byte")),
+            (b'{"fn":"len","fn":"arch","args":{}}', req_err("duplicate key")),
+            (b"   ", req_err("empty request line")),
+            (b"x" * (3 << 20), req_err("longer than 1048576 bytes")),
+            (b'{"fn":"len","args":{}}\r', len_ok),
+        ]
+        stdin = b"".join(line + b"\n" + b'{"fn":"len","args":{}}\n' for line, _ in cases)
+        stdin += b'{"fn":"len","args":{}}'  # no final newline
+        p = subprocess.run([EXE, "query", os.path.join(FX, "tiny.pth")], input=stdin, capture_output=True, timeout=120)
+        self.assertEqual((p.returncode, p.stderr), (0, b""))
+        replies = [json.loads(line.decode("utf-8")) for line in p.stdout.split(b"\n")[:-1]]
+        self.assertEqual(len(replies), 2 * len(cases) + 1)
+        for k, (line, check) in enumerate(cases):
+            self.assertTrue(check(replies[2 * k]), (line[:60], replies[2 * k]))
+            self.assertTrue(len_ok(replies[2 * k + 1]), (line[:60], replies[2 * k + 1]))
+        self.assertTrue(len_ok(replies[-1]))
+
     def test_random_choices_follow_the_seed(self):
         req = '{"fn": "get_more_info", "args": {"index": 0, "dataset": "cifar10-valid", "hp": "200"}}\n' * 20
         outs = [run("query", "--seed", s, os.path.join(FX, "tiny.pth"), stdin=req)[1] for s in ("1", "1", "2")]
@@ -122,6 +154,17 @@ class Commands(unittest.TestCase):
             self.assertEqual(rc, 0, err)
             got = json.loads(out)
             self.assertTrue(close(r["response"]["result"], [got["index"], got["accuracy"]]), (a, got))
+
+    def test_best_limits_must_be_finite_decimal_numbers(self):
+        for value in ("nan", "inf", "-inf", "", "0x10", "1e999", "12abc"):
+            for flag in ("--flop-max", "--param-max"):
+                rc, out, err = run("best", os.path.join(FX, "tiny.pth"), "--dataset", "cifar10",
+                                   "--metric-on-set", "test", flag, value)
+                self.assertEqual((rc, out), (2, ""), (flag, value))
+                self.assertIn("expected a finite decimal number", err)
+        rc, out, _ = run("best", os.path.join(FX, "tiny.pth"), "--dataset", "cifar10", "--metric-on-set", "test",
+                         "--flop-max", "-5")
+        self.assertEqual((rc, out), (0, "no architecture satisfies the constraints\n"))
 
     def test_show(self):
         rc, out, _ = run("show", os.path.join(FX, "tiny.pth"), "284")

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <unistd.h>
 #include <iostream>
@@ -118,7 +119,7 @@ int run_info(const nasbench::BasicAPI<Real>& api, bool as_json) {
   }
   out["hps"] = per_hp;
   if (as_json) {
-    std::cout << out.dump() << '\n';
+    std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
     return 0;
   }
   std::cout << api.repr() << '\n'
@@ -149,7 +150,7 @@ int run_best(const nasbench::BasicAPI<Real>& api, const BestArgs& a) {
     json out = {{"index", best.index},
                 {"accuracy", best.accuracy ? json(*best.accuracy) : json(nullptr)},
                 {"arch", best.index >= 0 ? json(api.arch(best.index)) : json(nullptr)}};
-    std::cout << out.dump() << '\n';
+    std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
   } else if (best.index < 0) {
     std::cout << "no architecture satisfies the constraints\n";
   } else {
@@ -162,15 +163,21 @@ int run_best(const nasbench::BasicAPI<Real>& api, const BestArgs& a) {
 template <typename Real>
 int run_query(const nasbench::BasicAPI<Real>& api, std::uint64_t seed) {
   nasbench::Random rng(seed);
-  std::string line;
-  while (std::getline(std::cin, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const std::string reply = nasbench::answer_line(api, line, rng);
-    std::fwrite(reply.data(), 1, reply.size(), stdout);
-    std::fputc('\n', stdout);
-    std::fflush(stdout);
-  }
+  nasbench::serve_requests(api, std::cin, stdout, rng);
   return 0;
+}
+
+// A limit such as --flop-max: a finite decimal number. CLI11 alone would take
+// "nan", "inf" and "0x10", and a NaN limit silently admits nothing.
+std::string check_limit(const std::string& text) {
+  const bool decimal = !text.empty() && text.find_first_not_of("0123456789.eE+-") == std::string::npos &&
+                       text.find_first_of("0123456789") != std::string::npos;
+  char* end = nullptr;
+  errno = 0;
+  const double v = decimal ? std::strtod(text.c_str(), &end) : 0.0;
+  if (!decimal || end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v))
+    return "expected a finite decimal number, got \"" + text + "\"";
+  return {};
 }
 
 }  // namespace
@@ -193,7 +200,7 @@ int exec_net(int argc, char** argv) {
   return 1;
 }
 
-int main(int argc, char** argv) {
+int run_main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "net") == 0) return exec_net(argc, argv);
   CLI::App app{"nasbench: NAS-Bench-201 cells and benchmark queries, without Python"};
   app.footer("Also: nasbench net --help   (build a network in LibTorch; see nasbench-net)");
@@ -248,8 +255,9 @@ int main(int argc, char** argv) {
   best->add_option("--metric-on-set", best_args.metric_on_set, "train, valid, test, x-valid, x-test or ori-test")
       ->required();
   best->add_option("--hp", best_args.hp, "training schedule: 12 or 200 (size space: 01, 12, 90)")->capture_default_str();
-  best->add_option("--flop-max", best_args.flop_max, "largest FLOPs (millions) allowed");
-  best->add_option("--param-max", best_args.param_max, "largest parameter count (millions) allowed");
+  best->add_option("--flop-max", best_args.flop_max, "largest FLOPs (millions) allowed")->check(check_limit, "NUMBER");
+  best->add_option("--param-max", best_args.param_max, "largest parameter count (millions) allowed")
+      ->check(check_limit, "NUMBER");
   best->add_flag("--json", best_args.json, "print one JSON object");
 
   std::uint64_t query_seed = 0;
@@ -337,4 +345,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+// No exception reaches std::terminate: what the commands do not expect
+// (out of memory, a JSON library error) is a message and exit status 1.
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fputs("nasbench: out of memory\n", stderr);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nasbench: unexpected error: %s\n", e.what());
+  } catch (...) {
+    std::fputs("nasbench: unexpected error\n", stderr);
+  }
+  return 1;
 }

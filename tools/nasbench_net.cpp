@@ -12,7 +12,9 @@
 
 #include "nasbench/nn.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run_main(int argc, char** argv) {
   CLI::App app{"nasbench net: build a NAS-Bench-201 network in LibTorch and time a forward pass"};
   app.name("nasbench net");
   std::string arch, dataset = "cifar10", weights, device = "cpu";
@@ -99,7 +101,7 @@ int main(int argc, char** argv) {
                             {"build_ms", build_ms},
                             {"forward_ms", forward_ms},
                             {"weights", weights.empty() ? nlohmann::json(nullptr) : nlohmann::json(weights)}};
-      std::cout << out.dump() << '\n';
+      std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     } else {
       if (!quiet_structure) std::cout << *net << '\n';
       std::printf("arch:       %s%s\n", cell.to_string().c_str(),
@@ -119,4 +121,21 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+// No exception reaches std::terminate: anything the program does not expect
+// is a message and exit status 1.
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fputs("nasbench net: out of memory\n", stderr);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nasbench net: unexpected error: %s\n", e.what());
+  } catch (...) {
+    std::fputs("nasbench net: unexpected error\n", stderr);
+  }
+  return 1;
 }
