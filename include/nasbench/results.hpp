@@ -69,18 +69,6 @@ inline double numpy_mean(const std::vector<double>& v) {
   return numpy_sum(v) / static_cast<double>(v.size());
 }
 
-/// "a, b, c" for error messages.
-template <typename Range, typename Fn>
-std::string join(const Range& items, Fn&& fn, const char* sep = ", ") {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += sep;
-    out += fn(item);
-  }
-  return out;
-}
-inline std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
 inline nlohmann::json opt_json(const std::optional<double>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
