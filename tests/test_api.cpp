@@ -250,7 +250,7 @@ TEST_CASE("QueryErrors name the bad value and the valid choices", "[api][errors]
   CHECK_FALSE(info.valid.has_value());
   CHECK_FALSE(info.valtest.has_value());
   CHECK(api.find_best("cifar10", "test", 10.0).index == -1);
-  CHECK(api.find_best("cifar10", "test", 10.25).to_json() == json::array({1, 41.0}));
+  CHECK(nasbench::to_json(api.find_best("cifar10", "test", 10.25)) == json::array({1, 41.0}));
 }
 
 TEST_CASE("random choices are reproducible and follow Python's random module", "[api]") {
@@ -261,7 +261,7 @@ TEST_CASE("random choices are reproducible and follow Python's random module", "
   for (int i = 0; i < 20; ++i) {
     const auto x = api.get_more_info(0, "cifar10-valid", std::nullopt, "200", nasbench::SeedChoice::random(), a);
     const auto y = api.get_more_info(0, "cifar10-valid", std::nullopt, "200", nasbench::SeedChoice::random(), b);
-    CHECK(x.to_json() == y.to_json());
+    CHECK(nasbench::to_json(x) == nasbench::to_json(y));
   }
   api.seed(3);
   const auto t1 = api.simulate_train_eval(0, "cifar10", 5, "200");
@@ -280,9 +280,9 @@ TEST_CASE("queries from many threads at once give the single-thread answers", "[
     for (int round = 0; round < 20; ++round)
       for (int index : api.evaluated_indexes())
         for (const char* ds : {"cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"}) {
-          out.push_back(api.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean()).to_json());
-          out.push_back(api.get_more_info(index, ds, 5, "12", nasbench::SeedChoice::random(), rng).to_json());
-          out.push_back(api.find_best(ds, std::string(ds) == "cifar10" ? "ori-test" : "x-valid", std::nullopt, round % 2 ? 0.5 : 1e9, "200").to_json());
+          out.push_back(nasbench::to_json(api.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean())));
+          out.push_back(nasbench::to_json(api.get_more_info(index, ds, 5, "12", nasbench::SeedChoice::random(), rng)));
+          out.push_back(nasbench::to_json(api.find_best(ds, std::string(ds) == "cifar10" ? "ori-test" : "x-valid", std::nullopt, round % 2 ? 0.5 : 1e9, "200")));
         }
   };
   nasbench::Random r0(11);
@@ -296,10 +296,10 @@ TEST_CASE("queries from many threads at once give the single-thread answers", "[
       for (int round = 0; round < 20; ++round)
         for (int index : fresh.evaluated_indexes())
           for (const char* ds : {"cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"}) {
-            out.push_back(fresh.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean()).to_json());
-            out.push_back(fresh.get_more_info(index, ds, 5, "12", nasbench::SeedChoice::random(), rng).to_json());
+            out.push_back(nasbench::to_json(fresh.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean())));
+            out.push_back(nasbench::to_json(fresh.get_more_info(index, ds, 5, "12", nasbench::SeedChoice::random(), rng)));
             out.push_back(
-                fresh.find_best(ds, std::string(ds) == "cifar10" ? "ori-test" : "x-valid", std::nullopt, round % 2 ? 0.5 : 1e9, "200").to_json());
+                nasbench::to_json(fresh.find_best(ds, std::string(ds) == "cifar10" ? "ori-test" : "x-valid", std::nullopt, round % 2 ? 0.5 : 1e9, "200")));
           }
     });
   for (auto& t : threads) t.join();
@@ -315,9 +315,9 @@ TEST_CASE("an API from an already-parsed object equals the loaded one", "[api]")
   CHECK(from_value.repr() == loaded.repr());
   CHECK(from_value.evaluated_indexes() == loaded.evaluated_indexes());
   for (int index : loaded.evaluated_indexes())
-    CHECK(from_value.get_cost_info(index, "cifar100", "200").to_json() ==
-          loaded.get_cost_info(index, "cifar100", "200").to_json());
-  CHECK(from_value.find_best("cifar100", "test").to_json() == loaded.find_best("cifar100", "test").to_json());
+    CHECK(nasbench::to_json(from_value.get_cost_info(index, "cifar100", "200")) ==
+          nasbench::to_json(loaded.get_cost_info(index, "cifar100", "200")));
+  CHECK(nasbench::to_json(from_value.find_best("cifar100", "test")) == nasbench::to_json(loaded.find_best("cifar100", "test")));
 }
 
 TEST_CASE("mutators through the API and the unique string", "[api]") {
@@ -382,10 +382,10 @@ TEST_CASE("a cache file answers every query exactly as the file it was converted
       for (int index : f1.evaluated_indexes())
         for (const auto& hp : f1.hps(index))
           for (const auto& d : f1.query_meta_info_by_index(index, hp).datasets()) {
-            CHECK(f1.get_more_info(index, d.name, std::nullopt, hp, nasbench::SeedChoice::mean()).to_json() ==
-                  f2.get_more_info(index, d.name, std::nullopt, hp, nasbench::SeedChoice::mean()).to_json());
-            CHECK(f1.find_best(d.name, "train", std::nullopt, std::nullopt, hp).to_json() ==
-                  f2.find_best(d.name, "train", std::nullopt, std::nullopt, hp).to_json());
+            CHECK(nasbench::to_json(f1.get_more_info(index, d.name, std::nullopt, hp, nasbench::SeedChoice::mean())) ==
+                  nasbench::to_json(f2.get_more_info(index, d.name, std::nullopt, hp, nasbench::SeedChoice::mean())));
+            CHECK(nasbench::to_json(f1.find_best(d.name, "train", std::nullopt, std::nullopt, hp)) ==
+                  nasbench::to_json(f2.find_best(d.name, "train", std::nullopt, std::nullopt, hp)));
           }
       std::remove(cache.c_str());
     }
@@ -401,8 +401,8 @@ TEST_CASE("a cache opened by many threads at once materializes each architecture
   std::vector<json> expected;
   for (int index : original.evaluated_indexes())
     for (const char* ds : {"cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"}) {
-      expected.push_back(original.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean()).to_json());
-      expected.push_back(original.find_best(ds, std::string(ds) == "cifar10" ? "ori-test" : "x-valid", std::nullopt, 1e9, "200").to_json());
+      expected.push_back(nasbench::to_json(original.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean())));
+      expected.push_back(nasbench::to_json(original.find_best(ds, std::string(ds) == "cifar10" ? "ori-test" : "x-valid", std::nullopt, 1e9, "200")));
     }
   for (int round = 0; round < 10; ++round) {
     const auto api = nasbench::NASBench201API::load(cache);
@@ -412,8 +412,8 @@ TEST_CASE("a cache opened by many threads at once materializes each architecture
       threads.emplace_back([&, &out = out] {
         for (int index : api.evaluated_indexes())
           for (const char* ds : {"cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"}) {
-            out.push_back(api.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean()).to_json());
-            out.push_back(api.find_best(ds, std::string(ds) == "cifar10" ? "ori-test" : "x-valid", std::nullopt, 1e9, "200").to_json());
+            out.push_back(nasbench::to_json(api.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean())));
+            out.push_back(nasbench::to_json(api.find_best(ds, std::string(ds) == "cifar10" ? "ori-test" : "x-valid", std::nullopt, 1e9, "200")));
           }
       });
     for (auto& t : threads) t.join();
@@ -431,7 +431,7 @@ TEST_CASE("changes to a cache-backed API are seen by find_best (stored columns a
   auto api = nasbench::NASBench201API::load(cache);
   const auto best = api.find_best("cifar100", "x-test", std::nullopt, std::nullopt, "200");
   REQUIRE(best.index >= 0);
-  CHECK(best.to_json() == original.find_best("cifar100", "x-test", std::nullopt, std::nullopt, "200").to_json());
+  CHECK(nasbench::to_json(best) == nasbench::to_json(original.find_best("cifar100", "x-test", std::nullopt, std::nullopt, "200")));
   const int other = original.evaluated_indexes().front() == best.index ? original.evaluated_indexes().back()
                                                                          : original.evaluated_indexes().front();
   // The best architecture gets another one's results (a copy), in both APIs.
@@ -439,7 +439,7 @@ TEST_CASE("changes to a cache-backed API are seen by find_best (stored columns a
   original.add_results(best.index, "200", nasbench::ArchResults<double>(original.query_meta_info_by_index(other, "200")));
   const auto next = api.find_best("cifar100", "x-test", std::nullopt, std::nullopt, "200");
   CHECK(next.accuracy != best.accuracy);
-  CHECK(next.to_json() == original.find_best("cifar100", "x-test", std::nullopt, std::nullopt, "200").to_json());
+  CHECK(nasbench::to_json(next) == nasbench::to_json(original.find_best("cifar100", "x-test", std::nullopt, std::nullopt, "200")));
   std::remove(cache.c_str());
 }
 
@@ -500,8 +500,8 @@ TEST_CASE("a truncated, corrupted or other-version cache is a LoadError, never a
     { std::ofstream(bad, std::ios::binary) << data; }
     const auto api = nasbench::NASBench201API::load(bad);
     touch_everything(api);
-    CHECK(api.get_more_info(1, "cifar10", std::nullopt, "200", nasbench::SeedChoice::mean()).to_json() ==
-          original.get_more_info(1, "cifar10", std::nullopt, "200", nasbench::SeedChoice::mean()).to_json());
+    CHECK(nasbench::to_json(api.get_more_info(1, "cifar10", std::nullopt, "200", nasbench::SeedChoice::mean())) ==
+          nasbench::to_json(original.get_more_info(1, "cifar10", std::nullopt, "200", nasbench::SeedChoice::mean())));
   }
   std::remove(bad.c_str());
   std::remove(cache.c_str());
@@ -528,9 +528,9 @@ TEST_CASE("LoadOptions: only some schedules and datasets, the rest named as not 
         CHECK(some.hps(index) == std::vector<std::string>{"200"});
         for (const char* ds : {"cifar10", "cifar100"}) {
           if (!all.query_meta_info_by_index(index, "200").has_dataset(ds)) continue;
-          CHECK(some.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean()).to_json() ==
-                all.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean()).to_json());
-          CHECK(some.get_cost_info(index, ds, "200").to_json() == all.get_cost_info(index, ds, "200").to_json());
+          CHECK(nasbench::to_json(some.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean())) ==
+                nasbench::to_json(all.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean())));
+          CHECK(nasbench::to_json(some.get_cost_info(index, ds, "200")) == nasbench::to_json(all.get_cost_info(index, ds, "200")));
           ++compared;
         }
         CHECK_THROWS_WITH(some.get_more_info(index, "cifar10", std::nullopt, "12", nasbench::SeedChoice::mean()),
@@ -540,8 +540,8 @@ TEST_CASE("LoadOptions: only some schedules and datasets, the rest named as not 
                             Catch::Contains("dataset \"ImageNet16-120\" was not loaded"));
       }
       CHECK(compared > 0);
-      CHECK(some.find_best("cifar100", "x-test", std::nullopt, std::nullopt, "200").to_json() ==
-            all.find_best("cifar100", "x-test", std::nullopt, std::nullopt, "200").to_json());
+      CHECK(nasbench::to_json(some.find_best("cifar100", "x-test", std::nullopt, std::nullopt, "200")) ==
+            nasbench::to_json(all.find_best("cifar100", "x-test", std::nullopt, std::nullopt, "200")));
     }
   }
   SECTION("not for a cache file") {
@@ -601,28 +601,28 @@ TEST_CASE("LoadOptions::final_epoch_only: the same headline answers, other epoch
             std::vector<SeedChoice> choices{SeedChoice::mean()};
             for (int seed : a.get_dataset_seeds(ds)) choices.push_back(SeedChoice::seed(seed));
             for (const SeedChoice& c : choices) {
-              CHECK(answer_or_error([&] { return last.get_more_info(index, ds, std::nullopt, hp, c).to_json(); }) ==
-                    answer_or_error([&] { return all.get_more_info(index, ds, std::nullopt, hp, c).to_json(); }));
+              CHECK(answer_or_error([&] { return nasbench::to_json(last.get_more_info(index, ds, std::nullopt, hp, c)); }) ==
+                    answer_or_error([&] { return nasbench::to_json(all.get_more_info(index, ds, std::nullopt, hp, c)); }));
               for (const std::string set : {"train", "x-valid", "x-test", "ori-test"})
-                CHECK(answer_or_error([&] { return l.get_metrics(ds, set, std::nullopt, c).to_json(); }) ==
-                      answer_or_error([&] { return a.get_metrics(ds, set, std::nullopt, c).to_json(); }));
+                CHECK(answer_or_error([&] { return nasbench::to_json(l.get_metrics(ds, set, std::nullopt, c)); }) ==
+                      answer_or_error([&] { return nasbench::to_json(a.get_metrics(ds, set, std::nullopt, c)); }));
             }
-            CHECK(answer_or_error([&] { return last.get_cost_info(index, ds, hp).to_json(); }) ==
-                  answer_or_error([&] { return all.get_cost_info(index, ds, hp).to_json(); }));
+            CHECK(answer_or_error([&] { return nasbench::to_json(last.get_cost_info(index, ds, hp)); }) ==
+                  answer_or_error([&] { return nasbench::to_json(all.get_cost_info(index, ds, hp)); }));
             for (const auto& [seed, run] : a.query(ds)) {
               const auto& lrun = l.query(ds, seed);
               ++runs;
               CHECK(lrun.final_epoch_only());
               CHECK(lrun.train_losses.raw_values().empty());  // the per-epoch arrays are gone
-              CHECK(lrun.get_times().to_json() == run->get_times().to_json());
+              CHECK(nasbench::to_json(lrun.get_times()) == nasbench::to_json(run->get_times()));
               const int e = run->epochs - 1;
-              CHECK(answer_or_error([&] { return lrun.get_train().to_json(); }) ==
-                    answer_or_error([&] { return run->get_train().to_json(); }));
-              CHECK(answer_or_error([&] { return lrun.get_train(e).to_json(); }) ==
-                    answer_or_error([&] { return run->get_train(e).to_json(); }));
+              CHECK(answer_or_error([&] { return nasbench::to_json(lrun.get_train()); }) ==
+                    answer_or_error([&] { return nasbench::to_json(run->get_train()); }));
+              CHECK(answer_or_error([&] { return nasbench::to_json(lrun.get_train(e)); }) ==
+                    answer_or_error([&] { return nasbench::to_json(run->get_train(e)); }));
               for (const auto& name : run->eval_names)
-                CHECK(answer_or_error([&] { return lrun.get_eval(name).to_json(); }) ==
-                      answer_or_error([&] { return run->get_eval(name).to_json(); }));
+                CHECK(answer_or_error([&] { return nasbench::to_json(lrun.get_eval(name)); }) ==
+                      answer_or_error([&] { return nasbench::to_json(run->get_eval(name)); }));
               if (run->epochs > 1) {
                 ++refused;
                 CHECK_THROWS_WITH(lrun.get_train(0), Catch::Contains("iepoch 0 of " + run->describe() +
@@ -643,8 +643,8 @@ TEST_CASE("LoadOptions::final_epoch_only: the same headline answers, other epoch
       for (const char* hp : {"12", "200"})
         for (const std::string ds : {"cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"}) {
           INFO(hp << " " << ds);
-          CHECK(answer_or_error([&] { return last.find_best(ds, "x-test", std::nullopt, std::nullopt, hp).to_json(); }) ==
-                answer_or_error([&] { return all.find_best(ds, "x-test", std::nullopt, std::nullopt, hp).to_json(); }));
+          CHECK(answer_or_error([&] { return nasbench::to_json(last.find_best(ds, "x-test", std::nullopt, std::nullopt, hp)); }) ==
+                answer_or_error([&] { return nasbench::to_json(all.find_best(ds, "x-test", std::nullopt, std::nullopt, hp)); }));
           CHECK(answer_or_error([&] { return json(last.statistics(ds, hp)); }) ==
                 answer_or_error([&] { return json(all.statistics(ds, hp)); }));
         }
@@ -663,10 +663,10 @@ TEST_CASE("LoadOptions::final_epoch_only: the same headline answers, other epoch
           l.reset_pseudo_eval_times(ds, std::nullopt, name, 0.5);
           break;
         }
-        CHECK(answer_or_error([&] { return l.get_compute_costs(ds).to_json(); }) ==
-              answer_or_error([&] { return a.get_compute_costs(ds).to_json(); }));
-        CHECK(answer_or_error([&] { return last.get_more_info(index, ds, std::nullopt, hp, SeedChoice::mean()).to_json(); }) ==
-              answer_or_error([&] { return all.get_more_info(index, ds, std::nullopt, hp, SeedChoice::mean()).to_json(); }));
+        CHECK(answer_or_error([&] { return nasbench::to_json(l.get_compute_costs(ds)); }) ==
+              answer_or_error([&] { return nasbench::to_json(a.get_compute_costs(ds)); }));
+        CHECK(answer_or_error([&] { return nasbench::to_json(last.get_more_info(index, ds, std::nullopt, hp, SeedChoice::mean())); }) ==
+              answer_or_error([&] { return nasbench::to_json(all.get_more_info(index, ds, std::nullopt, hp, SeedChoice::mean())); }));
       }
       // A cache holds every epoch: not written from such a load.
       const std::string cache = temp_path("final.cache");

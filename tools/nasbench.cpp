@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "nasbench/nasbench.hpp"
+#include "nasbench/platform/process.hpp"
 
 #if defined(NASBENCH_WITH_MIMALLOC)
 #include <mimalloc.h>
@@ -36,7 +37,7 @@ nasbench::Structure resolve_arch(const std::string& arg) {
   if (all_digits(arg)) {
     if (arg.size() > 9)
       throw nasbench::QueryError("architecture index " + arg + " out of range (0.." +
-                                 std::to_string(nasbench::kTopologySpaceSize - 1) + ")");
+                                 std::to_string(nasbench::kTopologySpaceSize - 1) + ")");  // beyond long long
     return nasbench::official_arch(std::stoul(arg));
   }
   return nasbench::Structure::parse(arg);
@@ -185,12 +186,7 @@ std::string check_limit(const std::string& text) {
 // `nasbench net ...` runs the LibTorch program `nasbench-net` beside this one
 // (git-style), so the query commands never pay for loading LibTorch.
 int exec_net(int argc, char** argv) {
-  std::string self = "/proc/self/exe";
-  char buf[4096];
-  const ssize_t n = ::readlink(self.c_str(), buf, sizeof buf - 1);
-  std::string dir = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string(argv[0]);
-  dir = dir.substr(0, dir.find_last_of('/') + 1);
-  const std::string net = dir + "nasbench-net";
+  const std::string net = nasbench::platform::executable_dir(argv[0]) + "nasbench-net";
   std::vector<char*> args{const_cast<char*>(net.c_str())};
   for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
   args.push_back(nullptr);

@@ -46,15 +46,9 @@ int run_main(int argc, char** argv) {
   }
 
   try {
-    int num_classes = 0;
-    if (dataset == "cifar10" || dataset == "cifar10-valid") num_classes = 10;
-    else if (dataset == "cifar100") num_classes = 100;
-    else if (dataset == "ImageNet16-120") num_classes = 120;
-    else
-      throw nasbench::QueryError("unknown dataset \"" + dataset +
-                                 "\" (expected one of cifar10-valid, cifar10, cifar100, ImageNet16-120)");
+    const int num_classes = nasbench::dataset_info(dataset).num_classes;
     if (index && (*index < 0 || *index >= static_cast<long long>(nasbench::kTopologySpaceSize)))
-      throw nasbench::QueryError("architecture index " + std::to_string(*index) + " out of range (0..15624)");
+      throw nasbench::out_of_range("architecture index", *index, 0, nasbench::kTopologySpaceSize - 1);
     const nasbench::Structure cell = index ? nasbench::official_arch(static_cast<std::size_t>(*index))
                                            : nasbench::Structure::parse(arch);
     const torch::Device dev(device);  // throws c10::Error on a bad string

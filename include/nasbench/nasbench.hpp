@@ -1,14 +1,22 @@
 #pragma once
 /// @file nasbench.hpp
-/// Umbrella header for the torch-free part of nasbench: cell structures,
-/// the pickle/torch.save reader, the typed result tables, the API and loading.
+/// Umbrella header for the torch-free part of nasbench, one umbrella per
+/// layer (dependencies point down this list):
+///   space.hpp    cells of the topology space, datasets
+///   results.hpp  typed tables of one architecture's runs
+///   api.hpp      BasicAPI: every query of the Python APIs (with io's load)
+///   pickle.hpp   the reader of Python pickles and torch.save files
+///   io.hpp       files and caches into tables (cache/, io/)
+///   json.hpp     Python dicts of the results; the `nasbench query` protocol
+/// The LibTorch part is nasbench/nn.hpp.
 
 #include "nasbench/api.hpp"
-#include "nasbench/cache.hpp"
 #include "nasbench/error.hpp"
-#include "nasbench/genotype.hpp"
-#include "nasbench/load.hpp"
+#include "nasbench/io.hpp"
+#include "nasbench/json.hpp"
 #include "nasbench/pickle.hpp"
-#include "nasbench/protocol.hpp"
+#include "nasbench/random.hpp"
 #include "nasbench/results.hpp"
+#include "nasbench/results/net_state.hpp"
+#include "nasbench/space.hpp"
 #include "nasbench/version.hpp"

@@ -12,7 +12,7 @@
 #include <torch/torch.h>
 
 #include "nasbench/error.hpp"
-#include "nasbench/genotype.hpp"
+#include "nasbench/space/topology.hpp"
 
 namespace nasbench::nn {
 

@@ -16,9 +16,10 @@
 #include <torch/torch.h>
 
 #include "nasbench/error.hpp"
-#include "nasbench/genotype.hpp"
+#include "nasbench/space/topology.hpp"
 #include "nasbench/nn/ops.hpp"
-#include "nasbench/results.hpp"
+#include "nasbench/results/records.hpp"
+#include "nasbench/space/dataset.hpp"
 
 namespace nasbench::nn {
 
@@ -221,7 +222,11 @@ TORCH_MODULE(TinyNetwork);
 }
 
 /// Input side length of a dataset's images: 16 for ImageNet16-120, else 32.
-[[nodiscard]] inline std::int64_t input_size(std::string_view dataset) { return dataset == "ImageNet16-120" ? 16 : 32; }
+[[nodiscard]] inline std::int64_t input_size(std::string_view dataset) {
+  for (const auto& d : kDatasets)
+    if (d.name == dataset) return d.input_size;
+  return 32;
+}
 
 /// Python's `get_cell_based_tiny_net(config)` for `infer.tiny` configs (what
 /// `get_net_config` returns). Error for other names or bad values.

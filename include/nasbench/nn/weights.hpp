@@ -15,7 +15,7 @@
 
 #include "nasbench/error.hpp"
 #include "nasbench/pickle.hpp"
-#include "nasbench/results.hpp"
+#include "nasbench/results/net_state.hpp"
 
 namespace nasbench::nn {
 
@@ -81,7 +81,7 @@ class TensorReader {
       try {
         out.insert(std::string(k.as_str()), (*this)(v));
       } catch (const LoadError& e) {
-        throw LoadError(std::string(e.what()).substr(10), LoadError::kNoOffset, "[" + k.repr() + "]");
+        throw LoadError(e.message(), LoadError::kNoOffset, "[" + k.repr() + "]");
       }
     }
     return out;

@@ -1,0 +1,671 @@
+#pragma once
+/// @file io/load.hpp
+/// The io layer: benchmark files into the typed tables of the api layer: NAS-Bench-201
+/// `.pth` (legacy or zip torch.save), NATS-Bench single files (plain or bz2
+/// pickle), and NATS-Bench directories (`meta.pickle.pbz2` + `NNNNNN.pickle.pbz2`).
+/// The container is recognised by content, not by name. Torch-free.
+///
+/// Streaming: each ResultsCount state is converted into its typed table the
+/// moment the unpickler completes it, and each ArchResults state right after,
+/// so the generic object tree of the whole file is never held (the reader
+/// replaces converted dicts by small handles, memo included).
+///
+/// @code
+/// auto api = nasbench::NASBench201API::load("NAS-Bench-201-v1_1-096897.pth");
+/// auto api2 = nasbench::load_api<float>("NATS-tss-v1_0-3ffb9-simple/");  // directory
+/// @endcode
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "nasbench/api/basic_api.hpp"
+#include "nasbench/cache/cache.hpp"
+#include "nasbench/error.hpp"
+#include "nasbench/io/progress.hpp"
+#include "nasbench/pickle.hpp"
+#include "nasbench/platform/memory.hpp"
+#include "nasbench/results.hpp"
+#include "nasbench/results/net_state.hpp"
+
+namespace nasbench {
+
+
+namespace detail {
+
+/// A converted ResultsCount or ArchResults (or the reason it could not be
+/// converted), held by the handle that replaces its dict.
+template <typename T>
+struct Converted {
+  T value;
+  std::string error_path, error;  ///< "['train_losses']", "expected dict, got list"; error empty when fine
+  std::string skipped;            ///< a run left out by LoadOptions::datasets: its 'name'
+  bool taken = false;             ///< value moved out by take()
+};
+inline constexpr std::int64_t kRunHandle = 0x52554e;   // "RUN"
+inline constexpr std::int64_t kArchHandle = 0x415243;  // "ARC"
+
+/// A schema error at a relative key path; the top level prefixes its own path.
+class SchemaError : public std::exception {
+ public:
+  SchemaError(std::string path, std::string what) : path_(std::move(path)), what_(std::move(what)) {}
+  [[nodiscard]] const char* what() const noexcept override { return what_.c_str(); }
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  SchemaError prefixed(const std::string& prefix) const { return SchemaError(prefix + path_, what_); }
+
+ private:
+  std::string path_, what_;
+};
+
+inline std::string key_repr(std::string_view key) { return "['" + std::string(key) + "']"; }
+
+[[noreturn]] inline void schema_fail(std::string path, const std::string& expected, const pickle::Value& got) {
+  throw SchemaError(std::move(path), "expected " + expected + ", got " + std::string(got.type_name()));
+}
+
+inline const pickle::Value& field(const pickle::Value& dict, std::string_view key) {
+  if (const pickle::Value* v = dict.find(key)) return *v;
+  throw SchemaError("", "missing key '" + std::string(key) + "'");
+}
+inline const pickle::Value* optional_field(const pickle::Value& dict, std::string_view key) {
+  const pickle::Value* v = dict.find(key);
+  return v && !v->is_none() ? v : nullptr;
+}
+inline std::int64_t int_field(const pickle::Value& dict, std::string_view key) {
+  const pickle::Value& v = field(dict, key);
+  if (!v.is_int()) schema_fail(key_repr(key), "int", v);
+  return v.as_int();
+}
+inline double number(const pickle::Value& v, const std::string& path) {
+  if (!v.is_int() && !v.is_float()) schema_fail(path, "a number", v);
+  return v.to_double();
+}
+inline std::string str_field(const pickle::Value& dict, std::string_view key) {
+  const pickle::Value& v = field(dict, key);
+  if (!v.is_str()) schema_fail(key_repr(key), "str", v);
+  return std::string(v.as_str());
+}
+/// A seed: an int, or a str of digits such as '0777'.
+inline int seed_of(const pickle::Value& v, const std::string& path) {
+  if (v.is_int()) return static_cast<int>(v.as_int());
+  if (v.is_str()) {
+    const std::string_view s = v.as_str();
+    int out = 0;
+    if (s.empty() || s.size() > 9) schema_fail(path, "a seed (int or digit string)", v);
+    for (char c : s) {
+      if (c < '0' || c > '9') throw SchemaError(path, "expected a seed, got '" + std::string(s) + "'");
+      out = out * 10 + (c - '0');
+    }
+    return out;
+  }
+  schema_fail(path, "a seed (int or digit string)", v);
+}
+
+inline std::size_t epoch_of(std::int64_t e, const std::string& path) {
+  if (e < 0 || e >= kMaxEpochs) throw SchemaError(path, "epoch " + std::to_string(e) + " out of range");
+  return static_cast<std::size_t>(e);
+}
+
+/// `{epoch: value}` into a Series; None values are left absent. Key paths
+/// are only built for an error (this runs for every value of the file).
+template <typename Real>
+void read_epoch_series(const pickle::Value& dict, std::string_view key, Series<Real>& out) {
+  const pickle::Value& d = field(dict, key);
+  if (!d.is_dict()) schema_fail(key_repr(key), "dict", d);
+  out.reserve(std::min<std::size_t>(d.size(), 1024));
+  for (const auto& [k, v] : d.dict_items()) {
+    if (!k.is_int()) schema_fail(key_repr(key) + "[" + k.repr() + "]", "an int epoch key", k);
+    const std::int64_t e = k.as_int();
+    auto path = [&] { return key_repr(key) + "[" + std::to_string(e) + "]"; };
+    if (e < 0 || e >= kMaxEpochs) (void)epoch_of(e, path());  // throws
+    if (v.is_none()) continue;
+    if (!v.is_int() && !v.is_float()) schema_fail(path(), "a number", v);
+    out.set(static_cast<std::size_t>(e), v.to_double());
+  }
+}
+
+/// `{'set@epoch': value}` into the eval series of each set.
+template <typename Real>
+void read_eval_series(const pickle::Value& d, std::string_view key, ResultsCount<Real>& run,
+                      Series<Real> EvalSeries<Real>::*member) {
+  if (!d.is_dict()) schema_fail(key_repr(key), "dict", d);
+  std::string_view last_set;  // keys come grouped by set: look a set up once per group
+  Series<Real>* series = nullptr;
+  for (const auto& [k, v] : d.dict_items()) {
+    if (!k.is_str()) schema_fail(key_repr(key) + "[" + k.repr() + "]", "a 'set@epoch' str key", k);
+    const std::string_view name = k.as_str();
+    auto path = [&] { return key_repr(key) + "['" + std::string(name) + "']"; };
+    const std::size_t at = name.rfind('@');
+    if (at == std::string_view::npos || at + 1 >= name.size() || name.size() - at - 1 > 7)
+      throw SchemaError(path(), "expected a 'set@epoch' key");
+    std::int64_t e = 0;
+    for (char c : name.substr(at + 1)) {
+      if (c < '0' || c > '9') throw SchemaError(path(), "expected a 'set@epoch' key");
+      e = e * 10 + (c - '0');
+    }
+    if (e >= kMaxEpochs) (void)epoch_of(e, path());  // throws
+    if (v.is_none()) continue;
+    if (!v.is_int() && !v.is_float()) schema_fail(path(), "a number", v);
+    const std::string_view set = name.substr(0, at);
+    if (series == nullptr || set != last_set) {
+      series = &(run.eval_series(set).*member);
+      last_set = set;
+    }
+    series->set(static_cast<std::size_t>(e), v.to_double());
+  }
+}
+
+/// Whether a small dict has every str key of `keys`, by a linear scan (the
+/// hook sees every completed dict: per-epoch dicts of hundreds of items must
+/// not pay for a hash index they never need).
+inline bool has_keys(const pickle::Value& v, std::initializer_list<std::string_view> keys) {
+  if (!v.is_dict() || v.size() > 64) return false;  // states have a few dozen keys at most
+  for (std::string_view key : keys) {
+    bool found = false;
+    for (const auto& [k, unused] : v.dict_items())
+      if (k.is_str() && k.as_str() == key) {
+        found = true;
+        break;
+      }
+    if (!found) return false;
+  }
+  return true;
+}
+/// Whether a dict is a ResultsCount state.
+inline bool looks_like_run(const pickle::Value& v) { return has_keys(v, {"train_acc1es", "eval_acc1es", "epochs"}); }
+/// Whether a dict is an ArchResults state.
+inline bool looks_like_arch(const pickle::Value& v) { return has_keys(v, {"all_results", "dataset_seed"}); }
+
+/// A ResultsCount state -> ResultsCount (only its last epoch when
+/// `final_only`). SchemaError with a relative path.
+template <typename Real>
+ResultsCount<Real> convert_run(const pickle::Value& s, const std::shared_ptr<const StorageTable>& storages,
+                               bool final_only) {
+  ResultsCount<Real> r;
+  r.name = str_field(s, "name");
+  r.seed = seed_of(field(s, "seed"), "['seed']");
+  const std::int64_t epochs = int_field(s, "epochs");
+  if (epochs < 0 || epochs >= kMaxEpochs) throw SchemaError("['epochs']", "epochs " + std::to_string(epochs) + " out of range");
+  r.epochs = static_cast<int>(epochs);
+  r.params = number(field(s, "params"), "['params']");
+  r.flop = number(field(s, "flop"), "['flop']");
+  if (const pickle::Value* lat = optional_field(s, "latency")) {
+    std::vector<double> xs;
+    if (lat->is_list() || lat->is_tuple()) {
+      for (std::size_t i = 0; i < lat->size(); ++i) xs.push_back(number((*lat)[i], "['latency'][" + std::to_string(i) + "]"));
+    } else {
+      xs.push_back(number(*lat, "['latency']"));
+    }
+    r.latency = std::move(xs);
+  }
+  if (const pickle::Value* cfg = optional_field(s, "arch_config")) {
+    if (!cfg->is_dict()) schema_fail("['arch_config']", "dict", *cfg);
+    auto text = [&](std::string_view k) -> std::string {
+      const pickle::Value* v = cfg->find(k);
+      if (!v || v->is_none()) return {};
+      if (!v->is_str()) schema_fail("['arch_config']" + key_repr(k), "str", *v);
+      return std::string(v->as_str());
+    };
+    auto integer = [&](std::string_view k) -> int {
+      const pickle::Value* v = cfg->find(k);
+      if (!v || v->is_none()) return 0;
+      if (!v->is_int()) schema_fail("['arch_config']" + key_repr(k), "int", *v);
+      return static_cast<int>(v->as_int());
+    };
+    r.arch_config.name = text("name");
+    r.arch_config.channel = integer("channel");
+    r.arch_config.num_cells = integer("num_cells");
+    r.arch_config.arch_str = text("arch_str");
+    r.arch_config.channels = text("channels");
+    r.arch_config.genotype = text("genotype");
+    r.arch_config.class_num = integer("class_num");
+  }
+  read_epoch_series(s, "train_acc1es", r.train_acc1es);
+  read_epoch_series(s, "train_losses", r.train_losses);
+  if (optional_field(s, "train_acc5es")) read_epoch_series(s, "train_acc5es", r.train_acc5es);
+  if (optional_field(s, "train_times")) {
+    r.train_times.emplace();
+    read_epoch_series(s, "train_times", *r.train_times);
+  }
+  const pickle::Value& names = field(s, "eval_names");
+  if (!names.is_list() && !names.is_tuple()) schema_fail("['eval_names']", "list", names);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (!names[i].is_str()) schema_fail("['eval_names'][" + std::to_string(i) + "]", "str", names[i]);
+    r.eval_names.emplace_back(names[i].as_str());
+  }
+  read_eval_series(field(s, "eval_acc1es"), "eval_acc1es", r, &EvalSeries<Real>::acc1es);
+  read_eval_series(field(s, "eval_losses"), "eval_losses", r, &EvalSeries<Real>::losses);
+  if (const pickle::Value* times = optional_field(s, "eval_times")) {
+    if (times->is_dict()) {
+      r.eval_times_usable = times->size() > 0;
+      read_eval_series(*times, "eval_times", r, &EvalSeries<Real>::times);
+    }
+  }
+  if (const pickle::Value* w = optional_field(s, "net_state_dict")) {
+    if (!w->is_dict()) schema_fail("['net_state_dict']", "a state dict (OrderedDict of tensors)", *w);
+    r.net_state = std::make_shared<NetState>(NetState{*w, storages});
+  }
+  r.finalize();
+  if (final_only) r.keep_final_epoch_only();
+  return r;
+}
+
+/// A converted handle's value (or its conversion error), or a state dict
+/// converted now (objects built without the streaming hook). A handle that
+/// nothing else references gives its value away (moved, not copied: the
+/// tables are never held twice).
+template <typename T, typename Convert>
+T take(const pickle::Value& v, std::int64_t handle_id, const char* expected, Convert&& convert) {
+  if (v.is_handle() && v.handle_id() == handle_id) {
+    auto* c = static_cast<Converted<T>*>(v.handle_payload().get());
+    if (c->taken) throw SchemaError("", "the same results object is used twice after its first use moved it");
+    if (!c->error.empty()) throw SchemaError(c->error_path, c->error);
+    if (!c->skipped.empty())
+      throw SchemaError("['name']", "the run of dataset '" + c->skipped +
+                                        "' (left out by LoadOptions::datasets) is filed under another dataset");
+    if (v.use_count() == 1 && v.handle_payload().use_count() == 1) {  // sole owner: the loader's own tree
+      c->taken = true;
+      return std::move(c->value);
+    }
+    return c->value;
+  }
+  if (!v.is_dict()) schema_fail("", expected, v);
+  return convert(v);
+}
+
+/// Converts the completed dict `v` and turns it into a handle holding the
+/// result, or the error to report once its key path is known.
+template <typename T, typename Convert>
+void convert_to_handle(pickle::Value& v, std::int64_t handle_id, Convert&& convert) {
+  auto c = std::make_shared<Converted<T>>();
+  try {
+    c->value = convert(v);
+  } catch (const SchemaError& e) {
+    c->error_path = e.path();
+    c->error = e.what();
+  } catch (const LoadError& e) {
+    c->error = e.message();
+  }
+  v.become_handle(handle_id, std::move(c));
+}
+
+template <typename Real>
+ResultsCount<Real> take_run(const pickle::Value& v, const std::shared_ptr<const StorageTable>& storages,
+                            bool final_only) {
+  return take<ResultsCount<Real>>(v, kRunHandle, "a ResultsCount dict", [&](const pickle::Value& s) {
+    return convert_run<Real>(s, storages, final_only);
+  });
+}
+
+/// Default LoadOptions (everything loaded), for internal callers without any.
+inline const LoadOptions& no_options() {
+  static const LoadOptions none;
+  return none;
+}
+
+/// An ArchResults state -> ArchResults.
+template <typename Real>
+ArchResults<Real> convert_arch(const pickle::Value& s, const std::shared_ptr<const StorageTable>& storages,
+                               const LoadOptions& options) {
+  ArchResults<Real> a;
+  a.arch_index = static_cast<int>(int_field(s, "arch_index"));
+  a.arch_str = str_field(s, "arch_str");
+  if (const pickle::Value* c = s.find("clear_net_done")) a.clear_net_done = c->is_bool() && c->as_bool();
+  const pickle::Value& all = field(s, "all_results");
+  if (!all.is_dict()) schema_fail("['all_results']", "dict", all);
+  for (const auto& [k, v] : all.dict_items()) {
+    const std::string path = "['all_results'][" + k.repr() + "]";
+    if (!k.is_tuple() || k.size() != 2 || !k[0].is_str())
+      schema_fail("['all_results'][" + k.repr() + "]", "a (dataset, seed) tuple key", k);
+    if (!options.wants_dataset(k[0].as_str())) continue;
+    try {
+      ResultsCount<Real> run = take_run<Real>(v, storages, options.final_epoch_only);
+      run.name = std::string(k[0].as_str());
+      run.seed = seed_of(k[1], path);
+      a.add_result(std::move(run));
+    } catch (const SchemaError& e) {
+      throw e.prefixed(path);
+    }
+  }
+  const pickle::Value& ds = field(s, "dataset_seed");
+  if (!ds.is_dict()) schema_fail("['dataset_seed']", "dict", ds);
+  for (const auto& [k, v] : ds.dict_items()) {
+    if (!k.is_str()) schema_fail("['dataset_seed'][" + k.repr() + "]", "a dataset name key", k);
+    const std::string path = "['dataset_seed'][" + k.repr() + "]";
+    if (!v.is_list() && !v.is_tuple() && !v.is_set()) schema_fail(path, "list", v);
+    if (!options.wants_dataset(k.as_str())) {
+      a.skipped_datasets.emplace_back(k.as_str());
+      continue;
+    }
+    std::vector<int> seeds;
+    for (std::size_t i = 0; i < v.size(); ++i) seeds.push_back(seed_of(v[i], path + "[" + std::to_string(i) + "]"));
+    try {
+      a.set_dataset_seeds(std::string(k.as_str()), std::move(seeds));
+    } catch (const LoadError& e) {
+      throw SchemaError(path, e.message());
+    }
+  }
+  return a;
+}
+
+template <typename Real>
+ArchResults<Real> take_arch(const pickle::Value& v, const std::shared_ptr<const StorageTable>& storages,
+                            const LoadOptions& options) {
+  return take<ArchResults<Real>>(v, kArchHandle, "an ArchResults dict",
+                                 [&](const pickle::Value& s) { return convert_arch<Real>(s, storages, options); });
+}
+
+/// The on_complete hook: converts runs and archs as soon as they are complete.
+template <typename Real>
+pickle::ReaderOptions streaming_options(const LoadOptions& options, std::shared_ptr<std::uint64_t> counter,
+                                        std::shared_ptr<const StorageTable> storages) {
+  pickle::ReaderOptions ro;
+  ro.prescan_memo = false;
+  ro.on_complete = [&options, counter, storages](pickle::Value& v) {
+    if (!v.is_dict()) return;
+    if (looks_like_run(v)) {
+      if (!options.datasets.empty()) {  // a run of a dataset left out is not converted at all
+        const pickle::Value* name = v.find("name");
+        if (name && name->is_str() && !options.wants_dataset(name->as_str())) {
+          auto c = std::make_shared<Converted<ResultsCount<Real>>>();
+          c->skipped = std::string(name->as_str());
+          v.become_handle(kRunHandle, std::move(c));
+          return;
+        }
+      }
+      convert_to_handle<ResultsCount<Real>>(v, kRunHandle,
+                                            [&](const pickle::Value& s) { return convert_run<Real>(s, storages, options.final_epoch_only); });
+      ++*counter;
+      if (options.progress && (*counter & 1023) == 0) options.progress(*counter);
+    } else if (looks_like_arch(v)) {
+      convert_to_handle<ArchResults<Real>>(
+          v, kArchHandle, [&](const pickle::Value& s) { return convert_arch<Real>(s, storages, options); });
+    }
+  };
+  return ro;
+}
+
+inline std::vector<std::string> read_meta_archs(const pickle::Value& root) {
+  const pickle::Value& m = field(root, "meta_archs");
+  if (!m.is_list() && !m.is_tuple()) schema_fail("['meta_archs']", "list", m);
+  std::vector<std::string> archs;
+  archs.reserve(m.size());
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    if (!m[i].is_str()) schema_fail("['meta_archs'][" + std::to_string(i) + "]", "str", m[i]);
+    archs.emplace_back(m[i].as_str());
+  }
+  return archs;
+}
+
+inline std::vector<int> read_index_list(const pickle::Value& v, const std::string& path) {
+  if (!v.is_list() && !v.is_tuple() && !v.is_set()) schema_fail(path, "a list or set of ints", v);
+  std::vector<int> out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_int()) schema_fail(path + "[" + std::to_string(i) + "]", "int", v[i]);
+    out.push_back(static_cast<int>(v[i].as_int()));
+  }
+  return out;
+}
+
+/// The hp -> ArchResults of one architecture: `{'full': .., 'less': ..}`
+/// (NAS-Bench-201: 'less' is hp '12', 'full' hp '200', stored '12' first as
+/// Python's API does) or `OrderedDict(hp -> ..)` (NATS-Bench).
+template <typename Real>
+void add_arch_entry(BasicAPI<Real>& api, int index, const pickle::Value& entry, const std::string& path,
+                    const std::shared_ptr<const StorageTable>& storages, const LoadOptions& options) {
+  if (!entry.is_dict()) schema_fail(path, "dict", entry);
+  const pickle::Value* less = entry.find("less");
+  const pickle::Value* full = entry.find("full");
+  auto add = [&](const pickle::Value& v, std::string hp, const std::string& sub) {
+    if (!options.wants_hp(hp)) {
+      api.note_skipped_hp(hp);
+      return;
+    }
+    try {
+      api.add_results(index, std::move(hp), take_arch<Real>(v, storages, options));
+    } catch (const SchemaError& e) {
+      throw e.prefixed(path + sub);
+    }
+  };
+  if (less || full) {
+    if (less) add(*less, "12", "['less']");
+    if (full) add(*full, "200", "['full']");
+    return;
+  }
+  for (const auto& [hp, v] : entry.dict_items()) {
+    if (!hp.is_str()) schema_fail(path + "[" + hp.repr() + "]", "an hp str key", hp);
+    add(v, std::string(hp.as_str()), "['" + std::string(hp.as_str()) + "']");
+  }
+}
+
+inline std::string class_name_for(const std::vector<std::string>& archs, bool nats) {
+  if (!archs.empty() && archs.front().find('|') == std::string::npos) return "NATSsize";
+  return nats ? "NATStopology" : "NASBench201API";
+}
+
+inline LoadError to_load_error(const SchemaError& e, const std::string& file) {
+  return LoadError(std::string(e.what()) + " in \"" + file + "\"", LoadError::kNoOffset,
+                   e.path().empty() ? std::string() : e.path());
+}
+
+inline bool is_arch_file_name(const std::string& name) {
+  static constexpr std::string_view kSuffix = ".pickle.pbz2";
+  if (name.size() != 6 + kSuffix.size()) return false;
+  for (std::size_t i = 0; i < 6; ++i)
+    if (name[i] < '0' || name[i] > '9') return false;
+  return name.compare(6, std::string::npos, kSuffix) == 0;
+}
+
+}  // namespace detail
+
+/// Builds an API from an already-unpickled benchmark object (the dict a
+/// `.pth` or NATS single file holds). `source_name` appears in repr() and errors.
+template <typename Real>
+[[nodiscard]] BasicAPI<Real> api_from_value(const pickle::Value& root, const std::string& source_name = "<object>",
+                                            const std::shared_ptr<const StorageTable>& storages = nullptr,
+                                            const LoadOptions& options = detail::no_options()) {
+  using namespace detail;
+  BasicAPI<Real> api;
+  try {
+    if (!root.is_dict()) schema_fail("", "a benchmark dict with 'meta_archs' and 'arch2infos'", root);
+    api.set_meta_archs(read_meta_archs(root));
+    const pickle::Value& infos = field(root, "arch2infos");
+    bool nats = false;
+    std::vector<int> present;
+    if (!infos.is_none()) {
+      if (!infos.is_dict()) schema_fail("['arch2infos']", "dict", infos);
+      for (const auto& [k, v] : infos.dict_items()) {
+        const std::string path = "arch2infos[" + k.repr() + "]";
+        if (!k.is_int()) schema_fail(path, "an int index key", k);
+        const std::int64_t index = k.as_int();
+        if (index < 0 || static_cast<std::size_t>(index) >= api.size())
+          throw SchemaError(path, "index " + std::to_string(index) + " out of range (" + std::to_string(api.size()) +
+                                      " architectures)");
+        if (v.is_dict() && !v.find("less") && !v.find("full")) nats = true;
+        add_arch_entry(api, static_cast<int>(index), v, path, storages, options);
+        present.push_back(static_cast<int>(index));
+      }
+    }
+    std::vector<int> evaluated;
+    if (const pickle::Value* e = optional_field(root, "evaluated_indexes"))
+      evaluated = read_index_list(*e, "['evaluated_indexes']");
+    else
+      evaluated = present;
+    for (int i : evaluated)
+      if (i < 0 || static_cast<std::size_t>(i) >= api.size())
+        throw SchemaError("['evaluated_indexes']", "index " + std::to_string(i) + " out of range");
+    api.set_evaluated_indexes(std::move(evaluated));
+    api.set_source(std::filesystem::path(source_name).filename().string(),
+                   class_name_for(api.meta_archs(), nats));
+  } catch (const SchemaError& e) {
+    throw to_load_error(e, source_name);
+  }
+  return api;
+}
+
+namespace detail {
+using platform::release_free_memory;
+
+/// api_from_value(), then the decoded tree is dismantled (no cycle of a
+/// hostile file can outlive the load).
+template <typename Real>
+BasicAPI<Real> from_document(pickle::Document doc, const std::string& path,
+                             const std::shared_ptr<const StorageTable>& storages, const LoadOptions& options) {
+  try {
+    BasicAPI<Real> api = api_from_value<Real>(doc.root, path, storages, options);
+    pickle::dismantle(std::move(doc.root));
+    return api;
+  } catch (...) {
+    pickle::dismantle(std::move(doc.root));
+    throw;
+  }
+}
+/// Opens one file with the streaming hook; `table` receives its storages.
+template <typename Real>
+pickle::Document open_streaming(const std::string& path, const LoadOptions& options,
+                                const std::shared_ptr<std::uint64_t>& counter,
+                                const std::shared_ptr<StorageTable>& table, bool prescan) {
+  pickle::ReaderOptions ro = streaming_options<Real>(options, counter, table);
+  ro.prescan_memo = prescan;
+  pickle::Document doc = pickle::open(path, ro);
+  table->path = doc.path;
+  table->records = doc.storages;
+  return doc;
+}
+
+}  // namespace detail
+
+/// Loads a benchmark from `path`: a NAS-Bench-201 `.pth` (legacy or zip
+/// torch.save), a NATS-Bench single file (pickle or bz2 pickle), or a NATS-Bench
+/// directory with `meta.pickle.pbz2` and `NNNNNN.pickle.pbz2` files (every one
+/// of them is loaded). LoadError for anything unreadable or off-schema.
+template <typename Real>
+[[nodiscard]] BasicAPI<Real> load_api(const std::string& path, const LoadOptions& options = {}) {
+  namespace fs = std::filesystem;
+  using namespace detail;
+  auto counter = std::make_shared<std::uint64_t>(0);
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    const fs::path dir(path);
+    const fs::path meta_path = dir / "meta.pickle.pbz2";
+    if (!fs::exists(meta_path, ec))
+      throw LoadError("directory \"" + path + "\" has no meta.pickle.pbz2 (not a NATS-Bench benchmark directory)");
+    auto meta_table = std::make_shared<StorageTable>();
+    BasicAPI<Real> api = from_document<Real>(
+        open_streaming<Real>(meta_path.string(), options, counter, meta_table, false), meta_path.string(), meta_table,
+        options);
+    std::vector<int> evaluated(api.evaluated_indexes());
+    std::vector<std::string> files;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      if (is_arch_file_name(e.path().filename().string())) files.push_back(e.path().filename().string());
+    if (ec) throw LoadError("cannot list directory \"" + path + "\": " + ec.message());
+    std::sort(files.begin(), files.end());
+    for (const auto& name : files) {
+      const int index = std::stoi(name.substr(0, 6));
+      const std::string file = (dir / name).string();
+      if (static_cast<std::size_t>(index) >= api.size())
+        throw LoadError("\"" + file + "\": index " + std::to_string(index) + " out of range (" +
+                        std::to_string(api.size()) + " architectures in meta)");
+      auto table = std::make_shared<StorageTable>();
+      pickle::Document doc = open_streaming<Real>(file, options, counter, table, false);
+      try {
+        add_arch_entry(api, index, doc.root, "", table, options);
+      } catch (const SchemaError& e) {
+        pickle::dismantle(std::move(doc.root));
+        throw to_load_error(e, file);
+      }
+      pickle::dismantle(std::move(doc.root));
+      evaluated.push_back(index);
+    }
+    api.set_evaluated_indexes(std::move(evaluated));
+    api.set_source(dir.filename().empty() ? dir.parent_path().filename().string() : dir.filename().string(),
+                   class_name_for(api.meta_archs(), true));
+    if (options.progress) options.progress(*counter);
+    release_free_memory();
+    return api;
+  }
+  if (is_cache_file(path)) {
+    if (!options.hps.empty() || !options.datasets.empty() || options.final_epoch_only)
+      throw LoadError("\"" + path + "\" is a cache file: LoadOptions::hps, ::datasets and ::final_epoch_only apply to "
+                      "benchmark files (a cache maps only what is touched)");
+    return open_cache<Real>(path);
+  }
+  // A first pass finds the memo entries that are ever read back, so only those
+  // are kept: the working set stays bounded (3x less peak memory on large
+  // files). Not for bz2, where the second pass would decompress everything twice.
+  const bool prescan = pickle::detect_format(path) != pickle::Format::kBz2Pickle;
+  auto table = std::make_shared<StorageTable>();
+  BasicAPI<Real> api =
+      from_document<Real>(open_streaming<Real>(path, options, counter, table, prescan), path, table, options);
+  if (options.progress) options.progress(*counter);
+  release_free_memory();
+  return api;
+}
+
+/// Python's `reload(archive_root, index)`: replaces the results of
+/// architecture `index` (every architecture when nullopt) with those of
+/// `archive_root/NNNNNN-FULL.pth` (`{'less': ..., 'full': ...}`, trained
+/// weights included).
+template <typename Real>
+void reload_archive(BasicAPI<Real>& api, const std::string& archive_root, std::optional<int> index = std::nullopt) {
+  namespace fs = std::filesystem;
+  using namespace detail;
+  std::error_code ec;
+  if (!fs::is_directory(archive_root, ec)) throw LoadError("invalid archive directory \"" + archive_root + "\"");
+  std::vector<int> indexes;
+  if (index) {
+    indexes.push_back(*index);
+  } else {
+    for (std::size_t i = 0; i < api.size(); ++i) indexes.push_back(static_cast<int>(i));
+  }
+  for (int idx : indexes) {
+    if (idx < 0 || static_cast<std::size_t>(idx) >= api.size())
+      throw QueryError("invalid architecture index " + std::to_string(idx) + " (expected 0.." +
+                       std::to_string(static_cast<long long>(api.size()) - 1) + ")");
+    char name[32];
+    std::snprintf(name, sizeof name, "%06d-FULL.pth", idx);
+    const std::string file = (fs::path(archive_root) / name).string();
+    if (!fs::is_regular_file(file, ec)) throw LoadError("invalid data path \"" + file + "\" (no such archive file)");
+    auto counter = std::make_shared<std::uint64_t>(0);
+    auto table = std::make_shared<StorageTable>();
+    pickle::Document doc = open_streaming<Real>(file, no_options(), counter, table, false);
+    try {
+      if (!doc.root.is_dict() || !doc.root.find("less") || !doc.root.find("full"))
+        throw SchemaError("", "expected a dict with 'less' and 'full'");
+      BasicAPI<Real> scratch;  // convert first, so a bad file leaves the API untouched
+      scratch.set_meta_archs(std::vector<std::string>(static_cast<std::size_t>(idx) + 1));
+      add_arch_entry(scratch, idx, doc.root, "", table, no_options());
+      api.remove_results(idx);
+      for (const auto& hp : scratch.hps(idx))
+        api.add_results(idx, hp, scratch.query_meta_info_by_index(idx, hp));
+    } catch (const SchemaError& e) {
+      pickle::dismantle(std::move(doc.root));
+      throw to_load_error(e, file);
+    }
+    pickle::dismantle(std::move(doc.root));
+  }
+}
+
+namespace detail {
+/// BasicAPI::load and reload (api/basic_api.hpp) reach the io layer here.
+template <typename Real>
+struct Loader {
+  static BasicAPI<Real> load(const std::string& path, const LoadOptions& options) {
+    return load_api<Real>(path, options);
+  }
+  static void reload(BasicAPI<Real>& api, const std::string& archive_root, std::optional<int> index) {
+    reload_archive(api, archive_root, index);
+  }
+};
+}  // namespace detail
+
+}  // namespace nasbench

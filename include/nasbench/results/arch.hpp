@@ -1,0 +1,311 @@
+#pragma once
+/// @file results/arch.hpp
+/// `ArchResults`: all runs of one architecture under one schedule, with the
+/// query methods of Python's `ArchResults` and the same semantics
+/// (docs/semantics.md §4).
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "nasbench/error.hpp"
+#include "nasbench/results/records.hpp"
+#include "nasbench/results/run.hpp"
+#include "nasbench/results/series.hpp"
+#include "nasbench/random.hpp"
+#include "nasbench/space/dataset.hpp"
+
+namespace nasbench {
+
+/// All runs of one architecture under one schedule (Python's `ArchResults`).
+template <typename Real>
+class ArchResults {
+ public:
+  /// The runs of one dataset, seeds sorted as in `dataset_seed`.
+  struct DatasetRuns {
+    std::string name;
+    std::vector<int> seeds;
+    std::vector<std::uint32_t> runs;  ///< index into results(), per seed
+  };
+
+  int arch_index = -1;
+  std::string arch_str;
+  bool clear_net_done = false;
+  std::vector<std::string> skipped_datasets;  ///< left out by LoadOptions::datasets
+
+  /// Adds one run under the `(dataset, seed)` key (loaders call this in file order).
+  void add_result(ResultsCount<Real> r) { results_.push_back(std::move(r)); }
+  /// Declares `dataset_seed[dataset] = seeds`; every seed must have a run.
+  void set_dataset_seeds(std::string dataset, std::vector<int> seeds) {
+    DatasetRuns d{std::move(dataset), std::move(seeds), {}};
+    for (int s : d.seeds) {
+      const auto it = std::find_if(results_.begin(), results_.end(),
+                                   [&](const ResultsCount<Real>& r) { return r.name == d.name && r.seed == s; });
+      if (it == results_.end())
+        throw LoadError("dataset_seed lists seed " + std::to_string(s) + " of " + detail::quoted(d.name) +
+                        " but all_results has no (" + detail::quoted(d.name) + ", " + std::to_string(s) + ")");
+      d.runs.push_back(static_cast<std::uint32_t>(it - results_.begin()));
+    }
+    datasets_.push_back(std::move(d));
+  }
+
+  /// Every run, in the file's `all_results` order.
+  [[nodiscard]] const std::vector<ResultsCount<Real>>& results() const noexcept { return results_; }
+  /// Every dataset with its seeds, in the file's `dataset_seed` order.
+  [[nodiscard]] const std::vector<DatasetRuns>& datasets() const noexcept { return datasets_; }
+
+  /// Python's `get_dataset_names()`.
+  [[nodiscard]] std::vector<std::string> get_dataset_names() const {
+    std::vector<std::string> out;
+    for (const auto& d : datasets_) out.push_back(d.name);
+    return out;
+  }
+  /// Whether `dataset` has runs here.
+  [[nodiscard]] bool has_dataset(std::string_view dataset) const noexcept { return find(dataset) != nullptr; }
+  /// Python's `get_dataset_seeds(dataset)`.
+  [[nodiscard]] const std::vector<int>& get_dataset_seeds(std::string_view dataset) const {
+    return runs_of(dataset).seeds;
+  }
+
+  /// Python's `query(dataset, seed)` for one seed.
+  [[nodiscard]] const ResultsCount<Real>& query(std::string_view dataset, int seed) const {
+    const DatasetRuns& d = runs_of(dataset);
+    for (std::size_t i = 0; i < d.seeds.size(); ++i)
+      if (d.seeds[i] == seed) return results_[d.runs[i]];
+    throw QueryError("no seed " + std::to_string(seed) + " for " + detail::quoted(dataset) + " in architecture " +
+                     std::to_string(arch_index) + " (seeds: " +
+                     detail::join(d.seeds, [](int s) { return std::to_string(s); }) + ")");
+  }
+  /// Python's `query(dataset)`: seed -> run, in `dataset_seed` order.
+  [[nodiscard]] std::vector<std::pair<int, const ResultsCount<Real>*>> query(std::string_view dataset) const {
+    const DatasetRuns& d = runs_of(dataset);
+    std::vector<std::pair<int, const ResultsCount<Real>*>> out;
+    for (std::size_t i = 0; i < d.seeds.size(); ++i) out.emplace_back(d.seeds[i], &results_[d.runs[i]]);
+    return out;
+  }
+
+  /// Python's `get_metrics(dataset, setname, iepoch, is_random)`. `rng` serves
+  /// SeedChoice::random() (Python's `random.randint`).
+  [[nodiscard]] Metrics get_metrics(std::string_view dataset, std::string_view setname,
+                                    std::optional<int> iepoch, SeedChoice choice, Random* rng = nullptr) const {
+    return *metrics(dataset, setname, iepoch, choice, rng, /*raise=*/true);
+  }
+
+  /// get_metrics() for an eval set, or nullopt where it would raise (no
+  /// error is built). Train metrics and argument errors still raise.
+  [[nodiscard]] std::optional<Metrics> try_get_metrics(std::string_view dataset, std::string_view setname,
+                                                       std::optional<int> iepoch, SeedChoice choice,
+                                                       Random* rng = nullptr) const {
+    return metrics(dataset, setname, iepoch, choice, rng, /*raise=*/false);
+  }
+
+  /// Python's `get_compute_costs(dataset)`.
+  [[nodiscard]] CostInfo get_compute_costs(std::string_view dataset) const {
+    const DatasetRuns& d = runs_of(dataset);
+    CostInfo c;
+    std::vector<double> flops, params, latencies;
+    std::vector<TimeInfo> times;
+    for (std::uint32_t r : d.runs) {
+      const auto& run = results_[r];
+      flops.push_back(run.flop);
+      params.push_back(run.params);
+      const double lat = run.get_latency();
+      if (lat > 0) latencies.push_back(lat);
+      times.push_back(run.get_times());
+    }
+    if (d.runs.empty()) throw QueryError("no run of " + detail::quoted(dataset));
+    c.flops = detail::numpy_mean(flops);
+    c.params = detail::numpy_mean(params);
+    if (!latencies.empty()) c.latency = detail::numpy_mean(latencies);
+    // Python: defaultdict over the keys of every run's get_times(), in first-seen order.
+    for (const auto& t : times)
+      for (const auto& item : t.items)
+        if (std::none_of(c.times.items.begin(), c.times.items.end(),
+                         [&](const NamedTime& x) { return x.key == item.key; }))
+          c.times.items.push_back({item.key, std::nullopt});
+    for (auto& out : c.times.items) {
+      std::vector<std::optional<double>> values;
+      for (const auto& t : times)
+        for (const auto& item : t.items)
+          if (item.key == out.key) values.push_back(item.value);
+      if (values.empty() || !values.front()) continue;
+      std::vector<double> xs;
+      for (const auto& v : values) {
+        if (!v) throw QueryError("seeds of " + detail::quoted(dataset) + " disagree on whether " + out.key + " exists");
+        xs.push_back(*v);
+      }
+      out.value = detail::numpy_mean(xs);
+    }
+    return c;
+  }
+
+  /// Python's `ArchResults.get_latency(dataset)`: error when a seed has no valid latency.
+  [[nodiscard]] double get_latency(std::string_view dataset) const {
+    const DatasetRuns& d = runs_of(dataset);
+    double total = 0;
+    for (std::size_t i = 0; i < d.runs.size(); ++i) {
+      const double lat = results_[d.runs[i]].get_latency();
+      if (lat <= 0)
+        throw QueryError("invalid latency of " + detail::quoted(dataset) + " with seed=" + std::to_string(d.seeds[i]) +
+                         " : " + std::to_string(lat));
+      total += lat;
+    }
+    if (d.runs.empty()) throw QueryError("no run of " + detail::quoted(dataset));
+    return total / static_cast<double>(d.runs.size());
+  }
+
+  /// Python's `get_total_epoch(dataset)`: error when runs disagree.
+  [[nodiscard]] int get_total_epoch(std::optional<std::string_view> dataset = std::nullopt) const {
+    std::vector<int> epochs;
+    for (const auto& d : datasets_)
+      if (!dataset || d.name == *dataset)
+        for (std::uint32_t r : d.runs) epochs.push_back(results_[r].epochs);
+    if (dataset) (void)runs_of(*dataset);  // throws the unknown-dataset error
+    if (epochs.empty()) throw QueryError("no run in architecture " + std::to_string(arch_index));
+    for (int e : epochs)
+      if (e != epochs.front())
+        throw QueryError("each trial must have the same number of training epochs: " +
+                         detail::join(epochs, [](int x) { return std::to_string(x); }));
+    return epochs.back();
+  }
+
+  /// Python's `arch_idx_str()`: the index as `%06d`.
+  [[nodiscard]] std::string arch_idx_str() const {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%06d", arch_index);
+    return buf;
+  }
+
+  /// Python's `reset_latency(dataset, seed, latency)`.
+  void reset_latency(std::string_view dataset, std::optional<int> seed, std::optional<double> latency) {
+    for_runs(dataset, seed, [&](ResultsCount<Real>& r) { r.reset_latency(latency); });
+  }
+  /// Python's `reset_pseudo_train_times(dataset, seed, estimated_per_epoch_time)`.
+  void reset_pseudo_train_times(std::string_view dataset, std::optional<int> seed, double per_epoch) {
+    for_runs(dataset, seed, [&](ResultsCount<Real>& r) { r.reset_pseudo_train_times(per_epoch); });
+  }
+  /// Python's `reset_pseudo_eval_times(dataset, seed, eval_name, estimated_per_epoch_time)`.
+  void reset_pseudo_eval_times(std::string_view dataset, std::optional<int> seed, std::string_view eval_name,
+                               double per_epoch) {
+    for_runs(dataset, seed, [&](ResultsCount<Real>& r) { r.reset_pseudo_eval_times(eval_name, per_epoch); });
+  }
+  /// Python's `clear_params()`: forget the trained weights of every run.
+  void clear_params() noexcept {
+    for (auto& r : results_) r.clear_params();
+    clear_net_done = true;
+  }
+
+  /// Python's `get_net_param(dataset, seed)`: the weights of one run (nullptr: None).
+  [[nodiscard]] const NetState* get_net_param(std::string_view dataset, int seed) const {
+    for (const auto& r : results_)
+      if (r.name == dataset && r.seed == seed) return r.get_net_param();
+    throw QueryError("key=(" + detail::quoted(dataset) + ", " + std::to_string(seed) + ") not in all_results of architecture " +
+                     std::to_string(arch_index));
+  }
+  /// Python's `get_net_param(dataset)`: seed -> weights (nullptr: None), in dataset_seed order.
+  [[nodiscard]] std::vector<std::pair<int, const NetState*>> get_net_param(std::string_view dataset) const {
+    std::vector<std::pair<int, const NetState*>> out;
+    for (const auto& [seed, run] : query(dataset)) out.emplace_back(seed, run->get_net_param());
+    return out;
+  }
+
+  /// The runs of `dataset`; QueryError naming the available datasets otherwise.
+  [[nodiscard]] const DatasetRuns& runs_of(std::string_view dataset) const {
+    if (const DatasetRuns* d = find(dataset)) return *d;
+    if (std::find(skipped_datasets.begin(), skipped_datasets.end(), dataset) != skipped_datasets.end())
+      throw QueryError("dataset " + detail::quoted(dataset) + " was not loaded (LoadOptions::datasets: " +
+                       detail::join(datasets_, [](const DatasetRuns& x) { return x.name; }) + ")");
+    throw QueryError("unknown dataset " + detail::quoted(dataset) + " for architecture " +
+                     std::to_string(arch_index) + " (available: " +
+                     detail::join(datasets_, [](const DatasetRuns& x) { return x.name; }) + ")");
+  }
+
+ private:
+  std::optional<Metrics> metrics(std::string_view dataset, std::string_view setname, std::optional<int> iepoch,
+                                 SeedChoice choice, Random* rng, bool raise) const {
+    const DatasetRuns& d = runs_of(dataset);
+    // Seed counts are small: no allocation below 9 seeds (this is the hot path of get_more_info).
+    const std::size_t n = d.runs.size();
+    EpochInfo small[8];
+    std::vector<EpochInfo> large(n > 8 ? n : 0);
+    EpochInfo* infos = n > 8 ? large.data() : small;
+    const bool train = setname == "train";
+    for (std::size_t i = 0; i < n; ++i) {
+      const ResultsCount<Real>& run = results_[d.runs[i]];
+      if (train || raise) {
+        infos[i] = train ? run.get_train(iepoch) : run.get_eval(setname, iepoch);
+      } else if (std::optional<EpochInfo> info = run.try_get_eval(setname, iepoch)) {
+        infos[i] = *info;
+      } else {
+        return std::nullopt;
+      }
+    }
+    auto one = [](const EpochInfo& e) {
+      return Metrics{static_cast<double>(e.iepoch), e.loss, e.accuracy, e.cur_time, e.all_time};
+    };
+    switch (choice.kind()) {
+      case SeedChoice::Kind::kRandom: {
+        if (!rng) throw QueryError("get_metrics with is_random=True needs a random engine");
+        if (n == 0) throw QueryError("no seed to choose from for " + detail::quoted(dataset));
+        return one(infos[static_cast<std::size_t>(rng->randbelow(n))]);
+      }
+      case SeedChoice::Kind::kSeed: {
+        for (std::size_t i = 0; i < d.seeds.size(); ++i)
+          if (d.seeds[i] == choice.seed_value()) return one(infos[i]);
+        throw QueryError("no seed " + std::to_string(choice.seed_value()) + " for " + detail::quoted(dataset) +
+                         " in architecture " + std::to_string(arch_index) + " (seeds: " +
+                         detail::join(d.seeds, [](int s) { return std::to_string(s); }) + ")");
+      }
+      case SeedChoice::Kind::kMean: break;
+    }
+    Metrics m;
+    if (n == 0) return m;  // Python: every key absent; we give all None
+    double small_xs[8];
+    std::vector<double> large_xs(n > 8 ? n : 0);
+    double* xs = n > 8 ? large_xs.data() : small_xs;
+    auto mean_of = [&](auto field) -> std::optional<double> {
+      if (!field(infos[0])) return std::nullopt;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::optional<double> v = field(infos[i]);
+        if (!v) throw QueryError("seeds of " + detail::quoted(dataset) + " disagree on whether times exist");
+        xs[i] = *v;
+      }
+      return detail::numpy_sum(xs, n) / static_cast<double>(n);  // np.mean
+    };
+    m.iepoch = mean_of([](const EpochInfo& e) { return std::optional<double>(e.iepoch); });
+    m.loss = mean_of([](const EpochInfo& e) { return std::optional<double>(e.loss); });
+    m.accuracy = mean_of([](const EpochInfo& e) { return std::optional<double>(e.accuracy); });
+    m.cur_time = mean_of([](const EpochInfo& e) { return e.cur_time; });
+    m.all_time = mean_of([](const EpochInfo& e) { return e.all_time; });
+    return m;
+  }
+
+  const DatasetRuns* find(std::string_view dataset) const noexcept {
+    for (const auto& d : datasets_)
+      if (d.name == dataset) return &d;
+    return nullptr;
+  }
+  template <typename Fn>
+  void for_runs(std::string_view dataset, std::optional<int> seed, Fn&& fn) {
+    const DatasetRuns& d = runs_of(dataset);
+    bool any = false;
+    for (std::size_t i = 0; i < d.seeds.size(); ++i)
+      if (!seed || d.seeds[i] == *seed) {
+        fn(results_[d.runs[i]]);
+        any = true;
+      }
+    if (!any) (void)query(dataset, *seed);  // throws the unknown-seed error
+  }
+
+  std::vector<ResultsCount<Real>> results_;
+  std::vector<DatasetRuns> datasets_;
+};
+
+}  // namespace nasbench
