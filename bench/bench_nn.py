@@ -1,6 +1,6 @@
 """Python baseline for bench/bench_nn.cpp: the same largest network (every edge
 nor_conv_3x3, C=16, N=5, 10 classes) in PyTorch (tests/fixtures/tinynet_ref.py,
-written from NETWORK.md), forward pass of a CIFAR-shaped batch on the CPU, and
+written from docs/network.md), forward pass of a CIFAR-shaped batch on the CPU, and
 construction time. Prints one JSON object.
 
 Usage: /usr/bin/python3 bench/bench_nn.py [--batch 256] [--iters 10] [--threads N] [--mode no_grad|inference]

@@ -3,7 +3,7 @@
     /usr/bin/python3 bench/make_bench_file.py OUT --archs N [--format pth-legacy|pth-zip|pbz2]
 
 The data comes from tests/fixtures/benchgen.py (the test generator with the real
-layout; ../shared/SEMANTICS.md section 1):
+layout; docs/semantics.md §1):
 
 - `{'meta_archs' (all 15,625), 'total_archs', 'arch2infos' {index: {'full', 'less'}},
   'evaluated_indexes'}` ('full' first, arch2infos not in index order, evaluated a
@@ -18,7 +18,7 @@ layout; ../shared/SEMANTICS.md section 1):
   'set@epoch' key strings are shared by the acc/loss/time dicts of a trial, str
   seeds ('0777'), one-element numpy latency lists, numpy params: this gives
   ~128 KB per 200-epoch seed on the four datasets and ~320 KB per architecture on
-  average, the sizes SEMANTICS.md gives for the official file (~319 KB).
+  average, the sizes docs/semantics.md §1 gives for the official file (~319 KB).
 
 Deterministic: the same N gives the same content (legacy .pth bytes differ only
 in storage keys, and this file has no tensors, so they are identical too).

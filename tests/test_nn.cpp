@@ -72,7 +72,7 @@ TEST_CASE("parameter and buffer names, shapes and dtypes are the reference's", "
   CHECK(n == 93);  // the reference file lists 93 tensors
 }
 
-TEST_CASE("params and FLOPs reproduce NETWORK.md's reference table", "[nn][costs]") {
+TEST_CASE("params and FLOPs reproduce docs/network.md §6's reference table", "[nn][costs]") {
   struct Row {
     int index;
     int classes, hw;

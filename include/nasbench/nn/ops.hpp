@@ -32,9 +32,9 @@ inline std::int64_t window_out(std::int64_t in, std::int64_t k, std::int64_t s, 
 /// a forward pass, and the per-image multiply-accumulates of that pass under
 /// the benchmark's counting convention: Conv2d k_h*k_w*C_in*C_out per output
 /// position and Linear in*out (+out for the bias). Pooling layers count
-/// nothing: that is what reproduces the stored `flop` values (NETWORK.md's
-/// list of counted layers also names pooling, but its own reference table and
-/// the real data disagree with that).
+/// nothing: that is what reproduces the stored `flop` values (docs/network.md
+/// §6; an earlier version of those notes also counted pooling, which no
+/// stored value matches).
 class CellOpImpl : public torch::nn::Module {
  public:
   /// The op applied to `x`.
@@ -122,7 +122,7 @@ class PoolingImpl : public CellOpImpl {
   }
   Shape count_flops(const Shape& in, double& flops) const override {
     const Shape mid = preprocess ? preprocess->count_flops(in, flops) : in;
-    // Pooling adds no FLOPs: the benchmark's stored values (NETWORK.md's table,
+    // Pooling adds no FLOPs: the benchmark's stored values (docs/network.md §6's table,
     // the real sample files) count convolutions and the classifier only.
     return {mid.c, detail::window_out(mid.h, 3, options.stride(), 1), detail::window_out(mid.w, 3, options.stride(), 1)};
   }
