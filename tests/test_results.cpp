@@ -149,7 +149,7 @@ TEST_CASE("records: TimeInfo::at names the keys it has", "[results][records]") {
   CHECK(*t.at("T-train@epoch") == 1.5);
   CHECK_FALSE(t.at("T-train@total"));
   CHECK_THROWS_WITH(t.at("T-test@epoch"),
-                    "nasbench: no time \"T-test@epoch\" (available: T-train@epoch, T-train@total)");
+                    "nasbench: unknown time \"T-test@epoch\" (available: T-train@epoch, T-train@total)");
 }
 
 TEST_CASE("records: SeedChoice is Python's is_random", "[results][records]") {

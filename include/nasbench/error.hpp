@@ -113,14 +113,21 @@ std::string join_names(const Range& items) {
 
 }  // namespace detail
 
+/// ` (expected one of A, B, C)`: the end of a message about a value outside a
+/// fixed vocabulary.
+template <typename Range>
+[[nodiscard]] std::string expected_one_of(const Range& choices) {
+  return " (expected one of " + detail::join_names(choices) + ")";
+}
+
 /// `unknown KIND "VALUE"CONTEXT (expected one of A, B, C)`: a value outside a
 /// fixed vocabulary (dataset names, ops, functions). `context` starts with a
 /// space when given (" for architecture 3").
 template <typename E = QueryError, typename Range>
 [[nodiscard]] E unknown_value(std::string_view kind, std::string_view value, const Range& choices,
                               std::string_view context = {}) {
-  return E("unknown " + std::string(kind) + " " + detail::quoted(value) + std::string(context) + " (expected one of " +
-           detail::join_names(choices) + ")");
+  return E("unknown " + std::string(kind) + " " + detail::quoted(value) + std::string(context) +
+           expected_one_of(choices));
 }
 template <typename E = QueryError>
 [[nodiscard]] E unknown_value(std::string_view kind, std::string_view value,

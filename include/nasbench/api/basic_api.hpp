@@ -247,11 +247,11 @@ class BasicAPI {
     const int index = query_index_by_arch(arch);
     for (const auto& h : entry(index))
       if (h.hp == hp.str()) return h.results;
+    std::vector<std::string> hps;
+    for (const auto& h : entry(index)) hps.push_back(h.hp);
     if (std::find(skipped_hps_.begin(), skipped_hps_.end(), hp.str()) != skipped_hps_.end())
-      throw QueryError("hp " + detail::quoted(hp.str()) + " was not loaded (LoadOptions::hps: " +
-                       detail::join(entry(index), [](const HpResults& h) { return h.hp; }) + ")");
-    throw QueryError("unknown hp " + detail::quoted(hp.str()) + " for architecture " + std::to_string(index) +
-                     " (available: " + detail::join(entry(index), [](const HpResults& h) { return h.hp; }) + ")");
+      throw not_loaded("hp", hp.str(), "hps", hps);
+    throw unavailable_value("hp", hp.str(), " for architecture " + std::to_string(index), hps);
   }
   /// The ArchResults of `index` under `hp`, for the mutators Python allows on
   /// it (`reset_latency`, `reset_pseudo_train_times`, ...). Not thread-safe
@@ -377,8 +377,7 @@ class BasicAPI {
   [[nodiscard]] std::map<int, int> statistics(std::string_view dataset, const Hp& hp) const {
     const auto& valid = benchmark_datasets();
     if (std::find(valid.begin(), valid.end(), dataset) == valid.end())
-      throw QueryError("unknown dataset " + detail::quoted(dataset) + " (expected one of " +
-                       detail::join(valid, [](const std::string& s) { return s; }) + ")");
+      throw unknown_value("dataset", dataset, valid);
     std::map<int, int> counts;
     for (int index : evaluated_) {
       if (!has_results(index)) throw QueryError("evaluated index " + std::to_string(index) + " has no results");
@@ -416,8 +415,8 @@ class BasicAPI {
                                      const Hp& hp, bool account_time, Random& rng) {
     const int index = query_index_by_arch(arch);
     if (dataset != "cifar10" && dataset != "cifar100" && dataset != "ImageNet16-120")
-      throw QueryError("invalid dataset name " + detail::quoted(dataset) +
-                       " for simulate_train_eval (expected one of cifar10, cifar100, ImageNet16-120)");
+      throw QueryError("invalid dataset name " + detail::quoted(dataset) + " for simulate_train_eval" +
+                       expected_one_of(std::initializer_list<std::string_view>{"cifar10", "cifar100", "ImageNet16-120"}));
     const std::string_view ds = dataset == "cifar10" ? std::string_view("cifar10-valid") : dataset;
     MoreInfo info = get_more_info(index, ds, iepoch, hp, SeedChoice::random(), rng);
     SimulatedTrial t;

@@ -296,10 +296,10 @@ template <typename Real>
       const auto& ar = api.query_meta_info_by_index(a.arch("index"), a.hp(true));
       result = ds ? ar.get_total_epoch(ds->get_ref<const std::string&>()) : ar.get_total_epoch();
     } else {
-      throw RequestError("unknown function " + detail::quoted(fn) +
-                         " (expected one of len, arch, query_index_by_arch, get_more_info, get_cost_info, get_latency, "
-                         "find_best, statistics, get_net_config, get_dataset_seeds, get_metrics, get_train, get_eval, "
-                         "get_times, get_total_epoch)");
+      throw unknown_value<RequestError>(
+          "function", fn, {"len", "arch", "query_index_by_arch", "get_more_info", "get_cost_info", "get_latency",
+                           "find_best", "statistics", "get_net_config", "get_dataset_seeds", "get_metrics",
+                           "get_train", "get_eval", "get_times", "get_total_epoch"});
     }
     return json{{"result", std::move(result)}};
   } catch (const RequestError& e) {

@@ -219,12 +219,11 @@ class ArchResults {
   /// The runs of `dataset`; QueryError naming the available datasets otherwise.
   [[nodiscard]] const DatasetRuns& runs_of(std::string_view dataset) const {
     if (const DatasetRuns* d = find(dataset)) return *d;
+    std::vector<std::string> names;
+    for (const auto& d : datasets_) names.push_back(d.name);
     if (std::find(skipped_datasets.begin(), skipped_datasets.end(), dataset) != skipped_datasets.end())
-      throw QueryError("dataset " + detail::quoted(dataset) + " was not loaded (LoadOptions::datasets: " +
-                       detail::join(datasets_, [](const DatasetRuns& x) { return x.name; }) + ")");
-    throw QueryError("unknown dataset " + detail::quoted(dataset) + " for architecture " +
-                     std::to_string(arch_index) + " (available: " +
-                     detail::join(datasets_, [](const DatasetRuns& x) { return x.name; }) + ")");
+      throw not_loaded("dataset", dataset, "datasets", names);
+    throw unavailable_value("dataset", dataset, " for architecture " + std::to_string(arch_index), names);
   }
 
  private:

@@ -55,8 +55,9 @@ struct TimeInfo {
   [[nodiscard]] std::optional<double> at(std::string_view key) const {
     for (const auto& t : items)
       if (t.key == key) return t.value;
-    throw QueryError("no time " + detail::quoted(key) + " (available: " +
-                     detail::join(items, [](const NamedTime& t) { return t.key; }) + ")");
+    std::vector<std::string> keys;
+    for (const auto& t : items) keys.push_back(t.key);
+    throw unavailable_value("time", key, "", keys);
   }
 };
 

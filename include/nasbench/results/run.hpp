@@ -197,8 +197,7 @@ class ResultsCount {
   /// Python's `reset_pseudo_eval_times(eval_name, estimated_per_epoch_time)`.
   void reset_pseudo_eval_times(std::string_view eval_name, double per_epoch) {
     if (std::find(eval_names.begin(), eval_names.end(), eval_name) == eval_names.end())
-      throw QueryError("invalid eval name " + detail::quoted(eval_name) + " (eval names: " +
-                       detail::join(eval_names, [](const std::string& s) { return s; }) + ")");
+      throw unavailable_value("eval name", eval_name, " in " + describe(), eval_names);
     auto& times = eval_series(eval_name).times;
     for (int i = 0; i < epochs; ++i) times.set(static_cast<std::size_t>(i), per_epoch);
     times.precompute_totals();

@@ -52,21 +52,18 @@ inline constexpr std::array<Op, 5> kAllOps = {Op::kNone, Op::kSkipConnect, Op::k
   return std::nullopt;
 }
 
+/// The names of every op, in index order (for error messages).
+inline constexpr std::array<std::string_view, 5> kOpNames = {to_string(Op::kNone), to_string(Op::kSkipConnect),
+                                                             to_string(Op::kConv1x1), to_string(Op::kConv3x3),
+                                                             to_string(Op::kAvgPool3x3)};
+
 /// "none, skip_connect, ..." for error messages.
-[[nodiscard]] inline std::string op_names() {
-  std::string out;
-  for (Op op : kAllOps) {
-    if (!out.empty()) out += ", ";
-    out += to_string(op);
-  }
-  return out;
-}
+[[nodiscard]] inline std::string op_names() { return detail::join_names(kOpNames); }
 
 /// The op named `name`; throws ParseError naming the valid ops otherwise.
 [[nodiscard]] inline Op parse_op(std::string_view name) {
   if (auto op = try_parse_op(name)) return *op;
-  throw ParseError(std::string(name), 0,
-                   "unknown op \"" + std::string(name) + "\" (expected one of " + op_names() + ")");
+  throw ParseError(std::string(name), 0, "unknown op " + detail::quoted(name) + expected_one_of(kOpNames));
 }
 
 /// One edge of a cell: the op applied to the output of node `input`.
@@ -135,8 +132,7 @@ class Structure {
         if (name.empty()) throw fail(op_start, "expected an op name");
         const auto op = try_parse_op(name);
         if (!op)
-          throw fail(op_start, "unknown op \"" + std::string(name) + "\" (expected one of " +
-                                   op_names() + ")");
+          throw fail(op_start, "unknown op " + detail::quoted(name) + expected_one_of(kOpNames));
         if (pos >= text.size() || text[pos] != '~')
           throw fail(pos, "expected '~' after op \"" + std::string(name) + "\"");
         ++pos;
@@ -299,8 +295,7 @@ inline constexpr std::size_t kTopologyNodes = 4;
 /// edge from the lowest input first, later edges varying fastest.
 [[nodiscard]] inline Structure canonical_arch(std::size_t index) {
   if (index >= kTopologySpaceSize)
-    throw QueryError("canonical index " + std::to_string(index) + " out of range (0.." +
-                     std::to_string(kTopologySpaceSize - 1) + ")");
+    throw out_of_range("canonical index", static_cast<long long>(index), 0, kTopologySpaceSize - 1);
   std::array<int, 6> digits{};
   for (int k = 5; k >= 0; --k) {
     digits[static_cast<std::size_t>(k)] = static_cast<int>(index % 5);
@@ -362,8 +357,7 @@ inline const OfficialOrder& official_order() {
 /// same as `meta_archs[index]` of the benchmark files.
 [[nodiscard]] inline Structure official_arch(std::size_t index) {
   if (index >= kTopologySpaceSize)
-    throw QueryError("architecture index " + std::to_string(index) + " out of range (0.." +
-                     std::to_string(kTopologySpaceSize - 1) + ")");
+    throw out_of_range("architecture index", static_cast<long long>(index), 0, kTopologySpaceSize - 1);
   return canonical_arch(detail::official_order().to_canonical[index]);
 }
 
