@@ -1,0 +1,529 @@
+#pragma once
+/// @file api/basic_api-inl.hpp
+/// The definitions of BasicAPI's members, in the order the class declares
+/// them (api/basic_api.hpp, which includes this file at its end).
+
+#include "nasbench/api/basic_api.hpp"
+
+namespace nasbench {
+
+template <typename Real>
+void BasicAPI<Real>::set_source_of_results(std::shared_ptr<const Source> source) {
+  invalidate();
+  source_ = std::move(source);
+  ready_ = std::make_unique<std::atomic<std::uint8_t>[]>(meta_archs_.size());
+  for (std::size_t i = 0; i < meta_archs_.size(); ++i) ready_[i].store(0, std::memory_order_relaxed);
+  source_columns_valid_ = true;
+}
+
+template <typename Real>
+auto BasicAPI<Real>::best_column(const std::string& hp, const std::string& dataset,
+                                 const std::string& set) const -> std::shared_ptr<const Column> {
+  return column(hp, dataset, set);
+}
+
+template <typename Real>
+void BasicAPI<Real>::materialize_all() const {
+  for (std::size_t i = 0; i < meta_archs_.size(); ++i) ensure(i);
+}
+
+template <typename Real>
+void BasicAPI<Real>::set_meta_archs(std::vector<std::string> archs) {
+  meta_archs_ = std::move(archs);
+  archstr2index_.clear();
+  archstr2index_.reserve(meta_archs_.size());
+  for (std::size_t i = 0; i < meta_archs_.size(); ++i)
+    archstr2index_.emplace(meta_archs_[i], static_cast<int>(i));
+  arch2infos_.clear();
+  arch2infos_.resize(meta_archs_.size());
+  source_.reset();
+  ready_.reset();
+  invalidate();
+}
+
+template <typename Real>
+void BasicAPI<Real>::add_results(int index, std::string hp, ArchResults<Real> results) {
+  check_index(index);
+  ensure(static_cast<std::size_t>(index));
+  invalidate();
+  auto& slot = arch2infos_[static_cast<std::size_t>(index)];
+  if (!slot) slot = std::make_unique<std::vector<HpResults>>();
+  for (auto& h : *slot)
+    if (h.hp == hp) {
+      h.results = std::move(results);
+      return;
+    }
+  slot->push_back(HpResults{std::move(hp), std::move(results)});
+}
+
+template <typename Real>
+void BasicAPI<Real>::remove_results(int index) {
+  check_index(index);
+  ensure(static_cast<std::size_t>(index));
+  invalidate();
+  arch2infos_[static_cast<std::size_t>(index)].reset();
+}
+
+template <typename Real>
+void BasicAPI<Real>::set_evaluated_indexes(std::vector<int> indexes) {
+  std::sort(indexes.begin(), indexes.end());
+  indexes.erase(std::unique(indexes.begin(), indexes.end()), indexes.end());
+  evaluated_ = std::move(indexes);
+  invalidate();
+}
+
+template <typename Real>
+void BasicAPI<Real>::note_skipped_hp(const std::string& hp) {
+  if (std::find(skipped_hps_.begin(), skipped_hps_.end(), hp) == skipped_hps_.end())
+    skipped_hps_.push_back(hp);
+}
+
+template <typename Real>
+void BasicAPI<Real>::set_source(std::string filename, std::string class_name) {
+  filename_ = std::move(filename);
+  name_ = std::move(class_name);
+}
+
+template <typename Real>
+const std::string& BasicAPI<Real>::arch(long long index) const {
+  check_index(index);
+  return meta_archs_[static_cast<std::size_t>(index)];
+}
+
+template <typename Real>
+bool BasicAPI<Real>::has_results(long long index) const noexcept {
+  if (index < 0 || static_cast<std::size_t>(index) >= arch2infos_.size()) return false;
+  const auto i = static_cast<std::size_t>(index);
+  if (source_ && !ready_[i].load(std::memory_order_acquire)) return source_->has_results(i);
+  return arch2infos_[i] != nullptr;
+}
+
+template <typename Real>
+std::vector<std::string> BasicAPI<Real>::hps(long long index) const {
+  std::vector<std::string> out;
+  for (const auto& h : entry(index)) out.push_back(h.hp);
+  return out;
+}
+
+template <typename Real>
+int BasicAPI<Real>::query_index_by_arch(const ArchRef& arch) const {
+  if (const long long* i = arch.index()) {
+    check_index(*i);
+    return static_cast<int>(*i);
+  }
+  const auto it = archstr2index_.find(*arch.str());
+  return it == archstr2index_.end() ? -1 : it->second;
+}
+
+template <typename Real>
+const ArchResults<Real>& BasicAPI<Real>::query_meta_info_by_index(const ArchRef& arch, const Hp& hp) const {
+  const int index = query_index_by_arch(arch);
+  for (const auto& h : entry(index))
+    if (h.hp == hp.str()) return h.results;
+  std::vector<std::string> hps;
+  for (const auto& h : entry(index)) hps.push_back(h.hp);
+  if (std::find(skipped_hps_.begin(), skipped_hps_.end(), hp.str()) != skipped_hps_.end())
+    throw not_loaded("hp", hp.str(), "hps", hps);
+  throw unavailable_value("hp", hp.str(), " for architecture " + std::to_string(index), hps);
+}
+
+template <typename Real>
+ArchResults<Real>& BasicAPI<Real>::mutable_meta_info_by_index(const ArchRef& arch, const Hp& hp) {
+  const auto& results = query_meta_info_by_index(arch, hp);
+  invalidate();
+  return const_cast<ArchResults<Real>&>(results);
+}
+
+template <typename Real>
+std::string BasicAPI<Real>::get_unique_str(const ArchRef& arch) const {
+  return Structure::parse(this->arch(query_index_by_arch(arch))).to_unique_str(true);
+}
+
+template <typename Real>
+std::vector<std::pair<int, const ResultsCount<Real>*>> BasicAPI<Real>::query_by_index(
+    const ArchRef& arch, std::string_view dataset, const Hp& hp) const {
+  return query_meta_info_by_index(arch, hp).query(dataset);
+}
+
+template <typename Real>
+MoreInfo BasicAPI<Real>::get_more_info(const ArchRef& arch, std::string_view dataset,
+                                       std::optional<int> iepoch, const Hp& hp, SeedChoice is_random,
+                                       Random& rng) const {
+  const int index = query_index_by_arch(arch);
+  if (!has_results(index))
+    throw QueryError("architecture " + std::to_string(index) + " has no results (not evaluated)");
+  const ArchResults<Real>& ar = query_meta_info_by_index(index, hp);
+  if (is_random.kind() == SeedChoice::Kind::kRandom) {  // one seed for every field
+    const auto& seeds = ar.get_dataset_seeds(dataset);
+    if (seeds.empty()) throw QueryError("no seed for " + detail::quoted(dataset));
+    is_random = SeedChoice::seed(seeds[static_cast<std::size_t>(rng.randbelow(seeds.size()))]);
+  }
+  const Metrics train = ar.get_metrics(dataset, "train", iepoch, is_random, &rng);
+  const double total = *train.iepoch + 1;
+  auto summary = [&](const Metrics& m) {
+    return SetSummary{m.loss, m.accuracy,
+                      m.all_time ? std::optional<double>(*m.all_time / total) : std::nullopt, m.all_time};
+  };
+  auto attempt = [&](std::string_view set) -> std::optional<SetSummary> {
+    // Python's `try: ... except: ... = None`, without paying for an exception each time.
+    try {
+      const std::optional<Metrics> m = ar.try_get_metrics(dataset, set, iepoch, is_random, &rng);
+      return m ? std::optional<SetSummary>(summary(*m)) : std::nullopt;
+    } catch (const QueryError&) {
+      return std::nullopt;
+    }
+  };
+  MoreInfo info;
+  info.train = summary(train);
+  if (dataset == "cifar10-valid") {
+    info.valid = summary(ar.get_metrics(dataset, "x-valid", iepoch, is_random, &rng));
+    info.test = attempt("ori-test");
+  } else {
+    info.test = attempt(dataset == "cifar10" ? "ori-test" : "x-test");
+    info.valid = attempt("x-valid");
+    if (dataset != "cifar10") info.valtest = attempt("ori-test");
+  }
+  return info;
+}
+
+template <typename Real>
+MoreInfo BasicAPI<Real>::get_more_info(const ArchRef& arch, std::string_view dataset,
+                                       std::optional<int> iepoch, const Hp& hp, SeedChoice is_random) const {
+  if (is_random.kind() != SeedChoice::Kind::kRandom)
+    return get_more_info(arch, dataset, iepoch, hp, is_random, dummy_rng());
+  std::lock_guard<std::mutex> lock(rng_mutex_);
+  return get_more_info(arch, dataset, iepoch, hp, is_random, rng_);
+}
+
+template <typename Real>
+CostInfo BasicAPI<Real>::get_cost_info(const ArchRef& arch, std::string_view dataset, const Hp& hp) const {
+  return query_meta_info_by_index(arch, hp).get_compute_costs(dataset);
+}
+
+template <typename Real>
+std::optional<double> BasicAPI<Real>::get_latency(const ArchRef& arch, std::string_view dataset,
+                                                  const Hp& hp) const {
+  return get_cost_info(arch, dataset, hp).latency;
+}
+
+template <typename Real>
+std::pair<std::string, std::string> BasicAPI<Real>::remap_dataset_set_names(std::string_view dataset,
+                                                                            std::string_view set) {
+  return nasbench::remap_dataset_set_names(dataset, set);
+}
+
+template <typename Real>
+BestArch BasicAPI<Real>::find_best(std::string_view dataset, std::string_view metric_on_set,
+                                   std::optional<double> flop_max, std::optional<double> param_max,
+                                   const Hp& hp) const {
+  const auto [ds, set] = remap_dataset_set_names(dataset, metric_on_set);
+  const std::shared_ptr<const Column> col = column(hp.str(), ds, set);
+  BestArch best;
+  // Rows in order: a cost error raises where it is met (the constraints need
+  // the costs), a metric error only in a row the constraints keep.
+  const std::size_t first_cost_error =
+      col->cost_errors.empty() ? col->index.size() : col->cost_errors.front().first;
+  std::size_t me = 0;  // the next metric error, by row
+  for (std::size_t i = 0; i < col->index.size(); ++i) {
+    if (i == first_cost_error) throw QueryError(col->cost_errors.front().second);
+    while (me < col->metric_errors.size() && col->metric_errors[me].first < i) ++me;
+    if (flop_max && col->flops[i] > *flop_max) continue;
+    if (param_max && col->params[i] > *param_max) continue;
+    if (me < col->metric_errors.size() && col->metric_errors[me].first == i)
+      throw QueryError(col->metric_errors[me].second);
+    const double accuracy = col->accuracy[i];
+    if (best.index == -1 || *best.accuracy < accuracy) {
+      best.index = col->index[i];
+      best.accuracy = accuracy;
+    }
+  }
+  return best;
+}
+
+template <typename Real>
+std::map<int, int> BasicAPI<Real>::statistics(std::string_view dataset, const Hp& hp) const {
+  const auto& valid = benchmark_datasets();
+  if (std::find(valid.begin(), valid.end(), dataset) == valid.end())
+    throw unknown_value("dataset", dataset, valid);
+  std::map<int, int> counts;
+  for (int index : evaluated_) {
+    if (!has_results(index)) throw QueryError("evaluated index " + std::to_string(index) + " has no results");
+    const ArchResults<Real>& ar = query_meta_info_by_index(index, hp);
+    counts[ar.has_dataset(dataset) ? static_cast<int>(ar.get_dataset_seeds(dataset).size()) : 0] += 1;
+  }
+  return counts;
+}
+
+template <typename Real>
+NetConfig BasicAPI<Real>::get_net_config(const ArchRef& arch, std::string_view dataset) const {
+  const int index = query_index_by_arch(arch);
+  const auto& hps = entry(index);
+  if (hps.empty()) throw QueryError("architecture " + std::to_string(index) + " has no results");
+  const auto runs = hps.front().results.query(dataset);
+  if (runs.empty())
+    throw QueryError("can not find one valid trial for the " + std::to_string(index) +
+                     "-th architecture on " + std::string(dataset));
+  return runs.front().second->get_config();
+}
+
+template <typename Real>
+SimulatedTrial BasicAPI<Real>::simulate_train_eval(const ArchRef& arch, std::string_view dataset,
+                                                   std::optional<int> iepoch, const Hp& hp,
+                                                   bool account_time) {
+  std::lock_guard<std::mutex> lock(rng_mutex_);
+  return simulate_train_eval(arch, dataset, iepoch, hp, account_time, rng_);
+}
+
+template <typename Real>
+SimulatedTrial BasicAPI<Real>::simulate_train_eval(const ArchRef& arch, std::string_view dataset,
+                                                   std::optional<int> iepoch, const Hp& hp, bool account_time,
+                                                   Random& rng) {
+  const int index = query_index_by_arch(arch);
+  if (dataset != "cifar10" && dataset != "cifar100" && dataset != "ImageNet16-120")
+    throw QueryError(
+        "invalid dataset name " + detail::quoted(dataset) + " for simulate_train_eval" +
+        expected_one_of(std::initializer_list<std::string_view>{"cifar10", "cifar100", "ImageNet16-120"}));
+  const std::string_view ds = dataset == "cifar10" ? std::string_view("cifar10-valid") : dataset;
+  MoreInfo info = get_more_info(index, ds, iepoch, hp, SeedChoice::random(), rng);
+  SimulatedTrial t;
+  if (info.valid && info.valid->accuracy) {
+    t.valid_accuracy = info.valid->accuracy;
+    t.time_cost = info.train.all_time.value_or(0) + info.valid->per_time.value_or(0);
+  } else {
+    if (!info.valtest) throw QueryError("no valid or valtest results for " + detail::quoted(dataset));
+    t.valid_accuracy = info.valtest->accuracy;
+    const MoreInfo last = get_more_info(index, ds, std::nullopt, hp, SeedChoice::random(), rng);
+    const auto& per = last.valid ? last.valid->per_time : last.valtest->per_time;
+    t.time_cost = last.train.all_time.value_or(0) + per.value_or(0);
+  }
+  t.latency = get_latency(index, dataset);
+  if (account_time) used_time_ += t.time_cost;
+  t.used_time = used_time_;
+  return t;
+}
+
+template <typename Real>
+const NetState* BasicAPI<Real>::get_net_param(const ArchRef& arch, std::string_view dataset, int seed,
+                                              const Hp& hp) const {
+  return query_meta_info_by_index(arch, hp).get_net_param(dataset, seed);
+}
+
+template <typename Real>
+std::vector<std::pair<int, const NetState*>> BasicAPI<Real>::get_net_param(const ArchRef& arch,
+                                                                           std::string_view dataset,
+                                                                           const Hp& hp) const {
+  return query_meta_info_by_index(arch, hp).get_net_param(dataset);
+}
+
+template <typename Real>
+void BasicAPI<Real>::clear_params(const ArchRef& arch, std::optional<Hp> hp) {
+  const int index = query_index_by_arch(arch);
+  for (auto& h : mutable_entry(index))
+    if (!hp || h.hp == hp->str()) h.results.clear_params();
+}
+
+template <typename Real>
+void BasicAPI<Real>::seed(std::uint64_t s) {
+  std::lock_guard<std::mutex> lock(rng_mutex_);
+  rng_ = Random(s);
+}
+
+template <typename Real>
+std::string BasicAPI<Real>::repr() const {
+  return name_ + "(" + std::to_string(evaluated_.size()) + "/" + std::to_string(meta_archs_.size()) +
+         " architectures, file=" + filename_ + ")";
+}
+
+template <typename Real>
+std::optional<std::string> BasicAPI<Real>::query_info_str_by_arch(const ArchRef& arch, const Hp& hp) const {
+  const int index = query_index_by_arch(arch);
+  if (!has_results(index)) return std::nullopt;
+  const auto lines =
+      print_information(query_meta_info_by_index(index, hp), "arch-index=" + std::to_string(index));
+  return detail::join(
+      lines, [](const std::string& s) { return s; }, "\n");
+}
+
+template <typename Real>
+std::string BasicAPI<Real>::show(long long index) const {
+  std::string out;
+  auto arch_block = [&](int idx) {
+    for (const auto& h : entry(idx)) {
+      char head[64];
+      std::snprintf(head, sizeof head, " %03d epochs ", h.results.get_total_epoch());
+      out += std::string(40, '>') + head + std::string(40, '>') + "\n";
+      out += detail::join(
+                 print_information(h.results, std::nullopt), [](const std::string& s) { return s; }, "\n") +
+             "\n";
+      out += std::string(40, '<') + "------------" + std::string(40, '<') + "\n";
+    }
+  };
+  if (index < 0) {
+    out += repr() + "\n";
+    for (std::size_t i = 0; i < evaluated_.size(); ++i) {
+      char head[128];
+      std::snprintf(head, sizeof head, " The (%5zu/%5zu) %06d-th architecture! ", i, evaluated_.size(),
+                    evaluated_[i]);
+      out += "\n" + std::string(10, '-') + head + std::string(10, '-') + "\n";
+      out += "arch : " + meta_archs_.at(static_cast<std::size_t>(evaluated_[i])) + "\n";
+      arch_block(evaluated_[i]);
+    }
+  } else if (static_cast<std::size_t>(index) < meta_archs_.size()) {
+    if (!has_results(index))
+      out += "The " + std::to_string(index) + "-th architecture has not been evaluated or not saved.\n";
+    else
+      arch_block(static_cast<int>(index));
+  } else {
+    out += "This index (" + std::to_string(index) + ") is out of range (0~" +
+           std::to_string(meta_archs_.size()) + ").\n";
+  }
+  return out;
+}
+
+template <typename Real>
+std::vector<std::string> BasicAPI<Real>::print_information(const ArchResults<Real>& info,
+                                                           std::optional<std::string> extra_info) {
+  const auto names = info.get_dataset_names();
+  std::string list = "[";
+  for (std::size_t i = 0; i < names.size(); ++i) list += (i ? ", '" : "'") + names[i] + "'";
+  list += "]";
+  std::vector<std::string> lines{info.arch_str,
+                                 "datasets : " + list + ", extra-info : " + extra_info.value_or("None")};
+  auto metric2str = [](const Metrics& m) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "loss = %.3f, top1 = %.2f%%", m.loss.value_or(NAN),
+                  m.accuracy.value_or(NAN));
+    return std::string(buf);
+  };
+  for (const auto& ds : names) {
+    const CostInfo cost = info.get_compute_costs(ds);
+    std::string lat = "None";
+    if (cost.latency && *cost.latency > 0) {
+      char b[64];
+      std::snprintf(b, sizeof b, "%.2f", *cost.latency * 1000);
+      lat = b;
+    }
+    char line1[256];
+    std::snprintf(line1, sizeof line1, "%-14s FLOP=%6.2f M, Params=%.3f MB, latency=%s ms.", ds.c_str(),
+                  cost.flops, cost.params, lat.c_str());
+    const Metrics train = info.get_metrics(ds, "train", std::nullopt, SeedChoice::mean());
+    std::string line2;
+    char pad[32];
+    std::snprintf(pad, sizeof pad, "%-14s", ds.c_str());
+    if (ds == "cifar10-valid") {
+      line2 = std::string(pad) + " train : [" + metric2str(train) + "], valid : [" +
+              metric2str(info.get_metrics(ds, "x-valid", std::nullopt, SeedChoice::mean())) + "]";
+    } else if (ds == "cifar10") {
+      line2 = std::string(pad) + " train : [" + metric2str(train) + "], test  : [" +
+              metric2str(info.get_metrics(ds, "ori-test", std::nullopt, SeedChoice::mean())) + "]";
+    } else {
+      line2 = std::string(pad) + " train : [" + metric2str(train) + "], valid : [" +
+              metric2str(info.get_metrics(ds, "x-valid", std::nullopt, SeedChoice::mean())) + "], test : [" +
+              metric2str(info.get_metrics(ds, "x-test", std::nullopt, SeedChoice::mean())) + "]";
+    }
+    lines.push_back(line1);
+    lines.push_back(line2);
+  }
+  return lines;
+}
+
+template <typename Real>
+std::vector<std::vector<int>> BasicAPI<Real>::str2matrix(std::string_view arch) {
+  return nasbench::str2matrix(arch);
+}
+
+template <typename Real>
+void BasicAPI<Real>::check_index(long long index) const {
+  if (index < 0 || static_cast<std::size_t>(index) >= meta_archs_.size())
+    throw QueryError("invalid architecture index " + std::to_string(index) + " (expected 0.." +
+                     std::to_string(static_cast<long long>(meta_archs_.size()) - 1) + ")");
+}
+
+template <typename Real>
+auto BasicAPI<Real>::entry(long long index) const -> const std::vector<HpResults>& {
+  check_index(index);
+  ensure(static_cast<std::size_t>(index));
+  const auto& slot = arch2infos_[static_cast<std::size_t>(index)];
+  if (!slot) throw QueryError("architecture " + std::to_string(index) + " has no results (not evaluated)");
+  return *slot;
+}
+
+template <typename Real>
+auto BasicAPI<Real>::mutable_entry(long long index) -> std::vector<HpResults>& {
+  (void)entry(index);
+  return *arch2infos_[static_cast<std::size_t>(index)];
+}
+
+template <typename Real>
+Random& BasicAPI<Real>::dummy_rng() {
+  thread_local Random r(0);  // never drawn from: only SeedChoice::random() draws
+  return r;
+}
+
+template <typename Real>
+auto BasicAPI<Real>::column(const std::string& hp, const std::string& ds, const std::string& set) const
+    -> std::shared_ptr<const Column> {
+  const std::string key = hp + '\n' + ds + '\n' + set;
+  std::lock_guard<std::mutex> lock(cache_mutex_);
+  if (auto it = columns_.find(key); it != columns_.end()) return it->second;
+  if (source_ && source_columns_valid_)
+    if (std::shared_ptr<const Column> stored = source_->column(hp, ds, set)) {
+      columns_.emplace(key, stored);
+      return stored;
+    }
+  auto col = std::make_shared<Column>();
+  for (int index : evaluated_) {
+    col->index.push_back(index);
+    double flops = 0, params = 0, accuracy = 0;
+    std::string cost_error, metric_error;
+    try {
+      if (!has_results(index))
+        throw QueryError("evaluated index " + std::to_string(index) + " has no results");
+      const ArchResults<Real>& ar = query_meta_info_by_index(index, hp);
+      const auto& d = ar.runs_of(ds);
+      if (d.runs.empty())
+        throw QueryError("no run of " + detail::quoted(ds) + " in architecture " + std::to_string(index));
+      std::vector<double> fv, pv;
+      for (std::uint32_t r : d.runs) {
+        fv.push_back(ar.results()[r].flop);
+        pv.push_back(ar.results()[r].params);
+      }
+      flops = detail::numpy_mean(fv);
+      params = detail::numpy_mean(pv);
+      try {
+        accuracy = ar.get_metrics(ds, set, std::nullopt, SeedChoice::mean()).accuracy.value_or(NAN);
+      } catch (const QueryError& e) {
+        metric_error = e.message();
+      }
+    } catch (const QueryError& e) {
+      cost_error = e.message();
+    }
+    col->flops.push_back(flops);
+    col->params.push_back(params);
+    col->accuracy.push_back(accuracy);
+    const std::size_t row = col->index.size() - 1;
+    if (!cost_error.empty()) col->cost_errors.emplace_back(row, std::move(cost_error));
+    if (!metric_error.empty()) col->metric_errors.emplace_back(row, std::move(metric_error));
+  }
+  columns_.emplace(key, col);
+  return col;
+}
+
+template <typename Real>
+void BasicAPI<Real>::invalidate() {
+  std::lock_guard<std::mutex> lock(cache_mutex_);
+  columns_.clear();
+  source_columns_valid_ = false;  // the source's columns describe the results as opened
+}
+
+template <typename Real>
+void BasicAPI<Real>::ensure(std::size_t index) const {
+  if (!source_ || ready_[index].load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> lock(source_mutex_);
+  if (ready_[index].load(std::memory_order_relaxed)) return;
+  if (source_->has_results(index))
+    arch2infos_[index] = std::make_unique<std::vector<HpResults>>(source_->load(index));
+  ready_[index].store(1, std::memory_order_release);
+}
+
+}  // namespace nasbench

@@ -1,0 +1,60 @@
+#pragma once
+/// @file api/provider.hpp
+/// How an API gets results it does not hold yet: `ResultsProvider`, the
+/// interface a lazily read source implements (the cache layer's memory-mapped
+/// file; NATS-Bench fast mode), `HpResults` (one architecture under one
+/// schedule) and `BestColumn` (what find_best scans).
+
+#include <algorithm>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nasbench/results/arch.hpp"
+
+namespace nasbench {
+
+/// The results of one architecture under one schedule.
+template <typename Real>
+struct HpResults {
+  std::string hp;
+  ArchResults<Real> results;
+};
+
+/// Per (hp, dataset, set): every evaluated architecture's seed-mean flops,
+/// params and last-epoch accuracy, or the error Python would raise there.
+/// Built on first use (or read from a cache file); find_best then scans arrays.
+struct BestColumn {
+  using Errors = std::vector<std::pair<std::size_t, std::string>>;
+  std::vector<int> index;
+  std::vector<double> flops, params, accuracy;
+  /// (row, message) of the rows whose costs / metric raise a QueryError, by
+  /// row (rare: kept apart so that a column is four flat arrays).
+  Errors cost_errors, metric_errors;
+  /// The message of row `row` in `errors`, or nullptr.
+  [[nodiscard]] static const std::string* error_at(const Errors& errors, std::size_t row) {
+    const auto it = std::lower_bound(errors.begin(), errors.end(), row,
+                                     [](const auto& e, std::size_t r) { return e.first < r; });
+    return it != errors.end() && it->first == row ? &it->second : nullptr;
+  }
+};
+
+/// Where the results of an architecture come from on first use, instead of
+/// being loaded up front (cache/cache.hpp: a memory-mapped cache file). Its
+/// methods may be called from several threads at once.
+template <typename Real>
+class ResultsProvider {
+ public:
+  virtual ~ResultsProvider() = default;
+  /// Whether architecture `index` has results.
+  [[nodiscard]] virtual bool has_results(std::size_t index) const noexcept = 0;
+  /// The results of architecture `index` (has_results(index) is true); LoadError when unreadable.
+  [[nodiscard]] virtual std::vector<HpResults<Real>> load(std::size_t index) const = 0;
+  /// A stored find_best column, or nullptr.
+  [[nodiscard]] virtual std::shared_ptr<const BestColumn> column(const std::string& hp, const std::string& dataset,
+                                                                 const std::string& set) const = 0;
+};
+
+}  // namespace nasbench
