@@ -28,10 +28,7 @@ std::string error_fixture_dir() { return nasbench_test::error_fixtures(); }
 
 TEST_CASE("every query on every fixture container matches Python", "[api][fixtures]") {
   const std::string dir = fixture_dir();
-  if (dir.empty()) {
-    WARN("NASBENCH_BENCH_FIXTURES is not set: fixture tests skipped");
-    return;
-  }
+  if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
   std::ifstream mf(dir + "/manifest.json");
   REQUIRE(mf.good());
   const json manifest = json::parse(mf);
@@ -47,7 +44,7 @@ TEST_CASE("every query on every fixture container matches Python", "[api][fixtur
 }
 TEST_CASE("QueryErrors name the bad value and the valid choices", "[api][errors]") {
   const std::string dir = error_fixture_dir();
-  if (dir.empty()) return;
+  if (!nasbench_test::require_fixture(dir + "/errors.json")) return;
   auto api = nasbench::NASBench201API::load(dir + "/micro.pickle");
   using nasbench::QueryError;
   using nasbench::SeedChoice;
@@ -92,7 +89,7 @@ TEST_CASE("QueryErrors name the bad value and the valid choices", "[api][errors]
 
 TEST_CASE("random choices are reproducible and follow Python's random module", "[api]") {
   const std::string dir = fixture_dir();
-  if (dir.empty()) return;
+  if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
   auto api = nasbench::NASBench201API::load(dir + "/tiny.pth");
   nasbench::Random a(7), b(7);
   for (int i = 0; i < 20; ++i) {
@@ -110,7 +107,7 @@ TEST_CASE("random choices are reproducible and follow Python's random module", "
 
 TEST_CASE("queries from many threads at once give the single-thread answers", "[api][threads]") {
   const std::string dir = fixture_dir();
-  if (dir.empty()) return;
+  if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
   const auto api = nasbench::NASBench201API::load(dir + "/tiny.pth");
   std::vector<json> expected;
   auto work = [&](std::vector<json>& out, nasbench::Random& rng) {
@@ -145,7 +142,7 @@ TEST_CASE("queries from many threads at once give the single-thread answers", "[
 
 TEST_CASE("an API from an already-parsed object equals the loaded one", "[api]") {
   const std::string dir = fixture_dir();
-  if (dir.empty()) return;
+  if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
   const auto doc = nasbench::pickle::open(dir + "/tiny.pickle");
   const auto from_value = nasbench::api_from_value<double>(doc.root, "tiny.pickle");
   const auto loaded = nasbench::NASBench201API::load(dir + "/tiny.pickle");
@@ -159,7 +156,7 @@ TEST_CASE("an API from an already-parsed object equals the loaded one", "[api]")
 
 TEST_CASE("mutators through the API and the unique string", "[api]") {
   const std::string dir = error_fixture_dir();
-  if (dir.empty()) return;
+  if (!nasbench_test::require_fixture(dir + "/errors.json")) return;
   auto api = nasbench::NASBench201API::load(dir + "/micro.pickle");
   CHECK(api.get_latency(1, "cifar10", "200") == 0.01);
   api.mutable_meta_info_by_index(1, "200").reset_latency("cifar10", std::nullopt, 0.25);

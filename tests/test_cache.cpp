@@ -27,7 +27,7 @@ std::string error_fixture_dir() { return nasbench_test::error_fixtures(); }
 
 TEST_CASE("a cache file answers every query exactly as the file it was converted from", "[api][cache]") {
   const std::string dir = fixture_dir();
-  if (dir.empty()) return;
+  if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
   std::ifstream mf(dir + "/manifest.json");
   REQUIRE(mf.good());
   const json manifest = json::parse(mf);
@@ -61,7 +61,7 @@ TEST_CASE("a cache file answers every query exactly as the file it was converted
 
 TEST_CASE("a cache opened by many threads at once materializes each architecture once, correctly", "[api][cache][threads]") {
   const std::string dir = fixture_dir();
-  if (dir.empty()) return;
+  if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
   const auto original = nasbench::NASBench201API::load(dir + "/tiny.pth");
   const std::string cache = temp_path("threads.cache");
   nasbench::write_cache(original, cache);
@@ -91,7 +91,7 @@ TEST_CASE("a cache opened by many threads at once materializes each architecture
 
 TEST_CASE("changes to a cache-backed API are seen by find_best (stored columns are dropped)", "[api][cache]") {
   const std::string dir = fixture_dir();
-  if (dir.empty()) return;
+  if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
   auto original = nasbench::NASBench201API::load(dir + "/tiny.pth");
   const std::string cache = temp_path("mutate.cache");
   nasbench::write_cache(original, cache);
@@ -112,7 +112,7 @@ TEST_CASE("changes to a cache-backed API are seen by find_best (stored columns a
 
 TEST_CASE("a truncated, corrupted or other-version cache is a LoadError, never a crash or a wrong answer", "[api][cache][errors]") {
   const std::string dir = error_fixture_dir();
-  if (dir.empty()) return;
+  if (!nasbench_test::require_fixture(dir + "/errors.json")) return;
   const auto original = nasbench::NASBench201API::load(dir + "/micro.pickle");
   const std::string cache = temp_path("micro.cache");
   nasbench::write_cache(original, cache);

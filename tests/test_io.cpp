@@ -27,10 +27,7 @@ std::string error_fixture_dir() { return nasbench_test::error_fixtures(); }
 
 TEST_CASE("off-schema, broken and unknown files give LoadErrors naming the key path", "[api][errors]") {
   const std::string dir = error_fixture_dir();
-  if (dir.empty()) {
-    WARN("NASBENCH_ERROR_FIXTURES is not set: skipped");
-    return;
-  }
+  if (!nasbench_test::require_fixture(dir + "/errors.json")) return;
   const json errors = json::parse(read_file(dir + "/errors.json"));
   REQUIRE(errors.size() >= 15);
   for (const auto& [file, message] : errors.items()) {
@@ -54,7 +51,7 @@ TEST_CASE("off-schema, broken and unknown files give LoadErrors naming the key p
 
 TEST_CASE("every truncation of a small benchmark file is a LoadError", "[api][errors]") {
   const std::string dir = error_fixture_dir();
-  if (dir.empty()) return;
+  if (!nasbench_test::require_fixture(dir + "/errors.json")) return;
   for (const char* name : {"micro.pth", "micro.pickle", "micro.pickle.pbz2", "micro_zip.pth"}) {
     const std::string data = read_file(dir + "/" + name);
     REQUIRE(data.size() > 500);
@@ -77,7 +74,7 @@ TEST_CASE("every truncation of a small benchmark file is a LoadError", "[api][er
 
 TEST_CASE("corrupted bytes never crash: a LoadError or a valid load", "[api][errors]") {
   const std::string dir = error_fixture_dir();
-  if (dir.empty()) return;
+  if (!nasbench_test::require_fixture(dir + "/errors.json")) return;
   for (const char* name : {"micro.pth", "micro.pickle"}) {
     const std::string data = read_file(dir + "/" + name);
     const std::string bad = dir + "/bad_" + name;
@@ -105,7 +102,7 @@ TEST_CASE("corrupted bytes never crash: a LoadError or a valid load", "[api][err
 
 TEST_CASE("LoadOptions: only some schedules and datasets, the rest named as not loaded", "[api][options]") {
   const std::string dir = fixture_dir();
-  if (dir.empty()) return;
+  if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
   std::ifstream mf(dir + "/manifest.json");
   REQUIRE(mf.good());
   const json manifest = json::parse(mf);
@@ -158,7 +155,7 @@ TEST_CASE("LoadOptions: only some schedules and datasets, the rest named as not 
 TEST_CASE("LoadOptions::final_epoch_only: the same headline answers, other epochs named as not loaded",
           "[api][options]") {
   const std::string dir = fixture_dir();
-  if (dir.empty()) return;
+  if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
   std::ifstream mf(dir + "/manifest.json");
   REQUIRE(mf.good());
   const json manifest = json::parse(mf);

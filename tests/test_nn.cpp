@@ -41,7 +41,7 @@ std::string dtype_name(const torch::Tensor& t) {
 TEST_CASE("parameter and buffer names, shapes and dtypes are the reference's", "[nn]") {
   const std::string keys = shared_data() + "/reference/tinynet_C16_N1_arch1_state_dict_keys.txt";
   if (!exists(keys)) {
-    WARN("reference key list absent (" << keys << "): skipped");
+    WARN("SKIPPED: reference key list absent (" << keys << ")");
     return;
   }
   auto net = nn::TinyNetwork(nn::TinyNetworkOptions(16, 1, nasbench::Structure::parse(kArch1), 10));
@@ -96,7 +96,7 @@ TEST_CASE("params and FLOPs reproduce docs/network.md §6's reference table", "[
 TEST_CASE("params and FLOPs equal the real sample's stored values on every dataset", "[nn][costs][real]") {
   const std::string dir = shared_data() + "/nats-bench-sample/NATS-tss-v1_0-3ffb9-simple";
   if (!exists(dir + "/meta.pickle.pbz2")) {
-    WARN("real NATS-Bench sample absent: skipped");
+    WARN("SKIPPED: real NATS-Bench sample absent (" << dir << ")");
     return;
   }
   const auto api = nasbench::NASBench201API::load(dir);
@@ -197,10 +197,7 @@ double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
 
 TEST_CASE("trained weights from torch.save (legacy and zip) give Python's outputs", "[nn][weights]") {
   const std::string dir = nn_fixtures();
-  if (!exists(dir + "/manifest.json")) {
-    WARN("nn fixtures absent (NASBENCH_NN_FIXTURES): skipped");
-    return;
-  }
+  if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
   for (const char* config : {"a", "b", "c"})
     for (const char* container : {"legacy", "zip"}) {
       const std::string path = dir + "/net_" + config + "_" + container + ".pth";
@@ -236,7 +233,7 @@ TEST_CASE("trained weights from torch.save (legacy and zip) give Python's output
 
 TEST_CASE("params and FLOPs of 80 architectures x 3 datasets equal the Python reference", "[nn][costs]") {
   const std::string dir = nn_fixtures();
-  if (!exists(dir + "/costs.json")) return;
+  if (!nasbench_test::require_fixture(dir + "/costs.json")) return;
   std::ifstream in(dir + "/costs.json");
   const json rows = json::parse(in);
   REQUIRE(rows.size() >= 200);
@@ -253,7 +250,9 @@ TEST_CASE("params and FLOPs of 80 architectures x 3 datasets equal the Python re
 TEST_CASE("reload an archive, get_net_param, and run the trained network", "[nn][weights]") {
   const std::string dir = nn_fixtures();
   const std::string bench = nasbench_test::bench_fixtures();
-  if (!exists(dir + "/000284-FULL.expected.json") || !exists(bench + "/tiny.pth")) return;
+  if (!nasbench_test::require_fixture(dir + "/000284-FULL.expected.json") ||
+      !nasbench_test::require_fixture(bench + "/tiny.pth"))
+    return;
   std::ifstream in(dir + "/000284-FULL.expected.json");
   const json expected = json::parse(in);
   auto api = nasbench::NASBench201API::load(bench + "/tiny.pth");
@@ -290,7 +289,7 @@ TEST_CASE("reload an archive, get_net_param, and run the trained network", "[nn]
 
 TEST_CASE("tensor descriptors that do not fit their storage are LoadErrors, not reads out of bounds", "[nn][errors]") {
   const std::string dir = nn_fixtures();
-  if (!exists(dir + "/net_a_legacy.pth")) return;
+  if (!nasbench_test::require_fixture(dir + "/net_a_legacy.pth")) return;
   const auto file = nn::open_torch_file(dir + "/net_a_legacy.pth");
   const auto& sd = file.document.root.at("state_dict");
   const nasbench::pickle::Value& first = sd.dict_items().front().second;  // stem.0.weight, 16x3x3x3 float32

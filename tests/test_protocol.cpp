@@ -126,7 +126,9 @@ TEST_CASE("protocol: a request built in memory too deep for the protocol is refu
   json deep = json::array();
   json* cursor = &deep;
   for (int i = 0; i < 100000; ++i) cursor = &(*cursor)[0];
-  const json request = {{"fn", "arch"}, {"args", {{"index", deep}}}};
+  json request;  // built by moves: nlohmann copies nested values recursively
+  request["fn"] = "arch";
+  request["args"]["index"] = std::move(deep);
   nasbench::Random rng(0);
   const json r = nasbench::answer_request(tiny_api(), request, rng);
   CHECK(error_type(r) == "RequestError");

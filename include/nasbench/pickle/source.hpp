@@ -13,10 +13,9 @@
 #include <zip.h>
 
 #include <nasbench/error.hpp>
+#include <nasbench/platform/mapped_file.hpp>
 #if !defined(_WIN32)
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #endif
 
 #include <algorithm>
@@ -308,9 +307,7 @@ class FileSource final : public Source {
 #endif
   }
   ~FileSource() override {
-#if !defined(_WIN32)
-    unmap();
-#endif
+    map_.reset();
     if (file_ != nullptr) std::fclose(file_);
   }
   [[nodiscard]] std::optional<std::uint64_t> size() const override { return size_; }
@@ -327,32 +324,20 @@ class FileSource final : public Source {
   }
 #if !defined(_WIN32)
   std::size_t map_window(std::uint64_t at, std::size_t n, const std::uint8_t** data) override {
-    unmap();
+    map_.reset();  // before the next window: never two held at once
     if (at >= *size_) return 0;
-    static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t page = platform::MappedFile::page_size();
     const std::uint64_t start = at - at % page;
     const std::uint64_t len = std::min<std::uint64_t>(*size_ - start, std::max<std::uint64_t>(map_window_, at - start + n));
-    void* p = ::mmap(nullptr, static_cast<std::size_t>(len), PROT_READ, MAP_SHARED | MAP_POPULATE, fileno(file_),
-                     static_cast<off_t>(start));
-    if (p == MAP_FAILED) fail(std::string("cannot map: ") + std::strerror(errno), at);
-    ::madvise(p, static_cast<std::size_t>(len), MADV_SEQUENTIAL);
-    map_ = p;
-    map_len_ = static_cast<std::size_t>(len);
-    *data = static_cast<const std::uint8_t*>(p) + (at - start);
+    map_ = platform::MappedFile(fileno(file_), name(), start, len, {/*populate=*/true, /*sequential=*/true});
+    *data = map_.data() + (at - start);
     return static_cast<std::size_t>(len - (at - start));
   }
 #endif
 
  private:
   std::uint64_t map_window_;
-#if !defined(_WIN32)
-  void unmap() noexcept {
-    if (map_ != nullptr) ::munmap(map_, map_len_);
-    map_ = nullptr;
-  }
-  void* map_ = nullptr;
-  std::size_t map_len_ = 0;
-#endif
+  platform::MappedFile map_;  ///< the current window (map_window())
   std::FILE* file_ = nullptr;
   std::optional<std::uint64_t> size_;
 };

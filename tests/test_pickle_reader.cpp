@@ -1,326 +1,8 @@
-// Tests of nasbench/pickle (tag [pickle]).
-//
-// Fixtures: the files that tests/fixtures/make_pickle_fixtures.py writes with
-// the real pickle / torch.save / bz2 modules, each with a JSON file of the
-// value Python wrote, listed in manifest.json.
-//   * If NASBENCH_PICKLE_FIXTURES is set, the fixtures are read from that
-//     directory (the build runs the generator and sets it).
-//   * Otherwise, if the build defines NASBENCH_PICKLE_FIXTURES_DEFAULT (a
-//     directory holding manifest.json), that directory is used.
-//   * Otherwise this file runs the generator itself, once per process, with
-//     std::system("/usr/bin/python3 <dir of this file>/fixtures/make_pickle_fixtures.py <tmp>")
-//     into a temporary directory that is removed at exit. If that fails
-//     (no Python with torch), the fixture tests WARN and are skipped.
-// Real NATS-Bench sample files are read from $NASBENCH_SHARED_DATA, else from
-// NASBENCH_SHARED_DATA_DEFAULT when the build defines it, else from
-// <repo>/../shared/data; when absent those checks WARN and return.
+// Tests of nasbench/pickle/reader.hpp: decoding, the memo and its prescan, the fast paths and errors (tags [pickle][reader]).
 
-#include <unistd.h>
+#include "pickle_support.hpp"
 
-#include <catch2/catch.hpp>
-#include <atomic>
-#include <chrono>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <map>
-#include <nasbench/pickle.hpp>
-#include <nlohmann/json.hpp>
-#include <optional>
-#include <set>
-#include <sstream>
-#include <string>
-#include <thread>
-#include <unordered_map>
-#include <unordered_set>
-#include <vector>
-
-namespace fs = std::filesystem;
-namespace pk = nasbench::pickle;
-using Catch::Matchers::Contains;
-using nasbench::LoadError;
-using nlohmann::json;
-using pk::Kind;
-using pk::Value;
-
-namespace {
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_file(const fs::path& p, std::string_view data) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-}
-
-fs::path source_dir() { return fs::absolute(fs::path(__FILE__)).parent_path(); }
-
-// A temporary directory removed at exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("nasbench_test_pickle_" + std::to_string(::getpid()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-TempDir& temp_dir() {
-  static TempDir dir;
-  return dir;
-}
-
-const std::optional<fs::path>& fixtures_dir() {
-  static const std::optional<fs::path> dir = []() -> std::optional<fs::path> {
-    if (const char* env = std::getenv("NASBENCH_PICKLE_FIXTURES"); env && *env) {
-      if (fs::exists(fs::path(env) / "manifest.json")) return fs::path(env);
-      return std::nullopt;
-    }
-#ifdef NASBENCH_PICKLE_FIXTURES_DEFAULT
-    if (fs::exists(fs::path(NASBENCH_PICKLE_FIXTURES_DEFAULT) / "manifest.json"))
-      return fs::path(NASBENCH_PICKLE_FIXTURES_DEFAULT);
-#endif
-    fs::path script = source_dir() / "fixtures" / "make_pickle_fixtures.py";
-    if (!fs::exists(script)) script = fs::path("tests/fixtures/make_pickle_fixtures.py");
-    if (!fs::exists(script)) return std::nullopt;
-    const fs::path out = temp_dir().path / "fixtures";
-    const std::string cmd = "/usr/bin/python3 \"" + script.string() + "\" \"" + out.string() + "\"";
-    if (std::system(cmd.c_str()) != 0 || !fs::exists(out / "manifest.json")) return std::nullopt;
-    return out;
-  }();
-  return dir;
-}
-
-// The fixture directory, or nullopt after a WARN.
-std::optional<fs::path> need_fixtures() {
-  const auto& d = fixtures_dir();
-  if (!d)
-    WARN("pickle fixtures unavailable (set NASBENCH_PICKLE_FIXTURES or install /usr/bin/python3 with torch)");
-  return d;
-}
-
-const json& manifest() {
-  static const json m = json::parse(read_file(*fixtures_dir() / "manifest.json"));
-  return m;
-}
-
-std::optional<fs::path> shared_data() {
-  if (const char* env = std::getenv("NASBENCH_SHARED_DATA"); env && *env) {
-    if (fs::exists(env)) return fs::path(env);
-  }
-#ifdef NASBENCH_SHARED_DATA_DEFAULT
-  if (fs::exists(NASBENCH_SHARED_DATA_DEFAULT)) return fs::path(NASBENCH_SHARED_DATA_DEFAULT);
-#endif
-  const fs::path p = source_dir().parent_path().parent_path() / "shared" / "data";
-  if (fs::exists(p)) return p;
-  return std::nullopt;
-}
-
-std::string hex(const std::vector<std::uint8_t>& b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (auto c : b) {
-    s += d[c >> 4];
-    s += d[c & 15];
-  }
-  return s;
-}
-
-std::string unhex(const std::string& h) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < h.size(); i += 2)
-    out += static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16));
-  return out;
-}
-
-// ---- comparing a decoded Value with the JSON written by the generator ----
-
-struct Ctx {
-  const pk::Document* doc = nullptr;
-  std::map<std::int64_t, std::string> group_key;
-  std::map<std::string, std::int64_t> key_group;
-};
-
-std::string mismatch(const json& j, const Value& v, const std::string& path, Ctx& ctx);
-
-std::string want(const std::string& path, const std::string& what, const Value& v) {
-  std::string r = v.repr();
-  if (r.size() > 120) r = r.substr(0, 117) + "...";
-  return path + ": expected " + what + ", got " + std::string(v.type_name()) + " " + r;
-}
-
-std::string mismatch_seq(const json& arr, const Value& v, const std::string& path, Ctx& ctx) {
-  if (v.items().size() != arr.size())
-    return path + ": size " + std::to_string(v.items().size()) + " != " + std::to_string(arr.size());
-  for (std::size_t i = 0; i < arr.size(); ++i)
-    if (auto m = mismatch(arr[i], v.items()[i], path + "[" + std::to_string(i) + "]", ctx); !m.empty())
-      return m;
-  return {};
-}
-
-std::string mismatch_tensor(const json& t, const Value& v, const std::string& path, Ctx& ctx) {
-  if (!v.is_tensor()) return want(path, "tensor", v);
-  const auto& ti = v.as_tensor();
-  if (std::string(pk::to_string(ti.dtype)) != t["dtype"].get<std::string>())
-    return path + ": dtype " + std::string(pk::to_string(ti.dtype));
-  if (ti.sizes != t["sizes"].get<std::vector<std::int64_t>>()) return path + ": sizes";
-  if (ti.strides != t["strides"].get<std::vector<std::int64_t>>()) return path + ": strides";
-  if (ti.storage_offset != t["storage_offset"].get<std::int64_t>()) return path + ": storage_offset";
-  if (ti.requires_grad != t["requires_grad"].get<bool>()) return path + ": requires_grad";
-  if (ti.is_parameter != t["is_parameter"].get<bool>()) return path + ": is_parameter";
-  const auto& si = ti.storage_info();
-  if (si.numel != t["storage_numel"].get<std::uint64_t>()) return path + ": storage numel";
-  if (si.dtype != ti.dtype) return path + ": storage dtype";
-  const auto group = t["storage_group"].get<std::int64_t>();
-  if (auto it = ctx.group_key.find(group); it != ctx.group_key.end()) {
-    if (it->second != si.key)
-      return path + ": storage key " + si.key + " but group " + std::to_string(group) + " is " + it->second;
-  } else {
-    if (ctx.key_group.count(si.key)) return path + ": storage key " + si.key + " reused by another group";
-    ctx.group_key[group] = si.key;
-    ctx.key_group[si.key] = group;
-  }
-  if (ctx.doc == nullptr) return path + ": tensor outside a torch document";
-  if (hex(ctx.doc->storage_bytes(si.key)) != t["storage_hex"].get<std::string>())
-    return path + ": storage bytes";
-  return {};
-}
-
-std::string mismatch(const json& j, const Value& v, const std::string& path, Ctx& ctx) {
-  if (j.is_null()) return v.is_none() ? "" : want(path, "None", v);
-  if (j.is_boolean()) return v.is_bool() && v.as_bool() == j.get<bool>() ? "" : want(path, j.dump(), v);
-  if (j.is_number_integer())
-    return v.is_int() && v.as_int() == j.get<std::int64_t>() ? "" : want(path, j.dump(), v);
-  if (j.is_number_float()) {
-    const double d = j.get<double>();
-    return v.is_float() && v.as_float() == d && std::signbit(v.as_float()) == std::signbit(d)
-               ? ""
-               : want(path, j.dump(), v);
-  }
-  if (j.is_string()) return v.is_str() && v.as_str() == j.get<std::string>() ? "" : want(path, j.dump(), v);
-  if (j.is_array()) {
-    if (!v.is_list()) return want(path, "list", v);
-    return mismatch_seq(j, v, path, ctx);
-  }
-  const auto first = j.items().begin();
-  const std::string tag = first.key();
-  const json& body = first.value();
-  if (tag == "$float") {
-    const std::string s = body.get<std::string>();
-    if (!v.is_float()) return want(path, s, v);
-    const double d = v.as_float();
-    const bool ok = s == "nan" ? std::isnan(d) : (s == "inf" ? d == INFINITY : d == -INFINITY);
-    return ok ? "" : want(path, s, v);
-  }
-  if (tag == "$bytes")
-    return v.is_bytes() && v.as_bytes() == unhex(body.get<std::string>()) ? "" : want(path, "bytes", v);
-  if (tag == "$tuple") return v.is_tuple() ? mismatch_seq(body, v, path, ctx) : want(path, "tuple", v);
-  if (tag == "$dict" || tag == "$odict") {
-    if (!v.is_dict()) return want(path, "dict", v);
-    if (v.is_ordered_dict() != (tag == "$odict"))
-      return want(path, tag == "$odict" ? "OrderedDict" : "plain dict", v);
-    const auto& items = v.dict_items();
-    if (items.size() != body.size())
-      return path + ": dict size " + std::to_string(items.size()) + " != " + std::to_string(body.size());
-    for (std::size_t i = 0; i < body.size(); ++i) {
-      const std::string p = path + "[" + items[i].first.repr() + "]";
-      if (auto m = mismatch(body[i][0], items[i].first, p + "(key)", ctx); !m.empty()) return m;
-      if (auto m = mismatch(body[i][1], items[i].second, p, ctx); !m.empty()) return m;
-      if (v.find(items[i].first) != &items[i].second) return p + ": lookup by key finds another item";
-    }
-    return {};
-  }
-  if (tag == "$set" || tag == "$frozenset") {
-    if (v.kind() != (tag == "$set" ? Kind::kSet : Kind::kFrozenSet)) return want(path, tag.substr(1), v);
-    if (v.items().size() != body.size()) return path + ": set size";
-    for (const auto& e : body) {
-      bool found = false;
-      for (const auto& x : v.items()) {
-        Ctx scratch = ctx;
-        if (mismatch(e, x, path, scratch).empty()) found = true;
-      }
-      if (!found) return path + ": set lacks " + e.dump();
-    }
-    return {};
-  }
-  if (tag == "$np") {
-    const std::string dt = body.get<std::string>();
-    const json& val = j.at("value");
-    const std::string p = path + "(numpy." + dt + ")";
-    if (dt == "bool") return mismatch(val, v, p, ctx);
-    if (dt.rfind("float", 0) == 0) {
-      if (val.is_number_integer())
-        return v.is_float() && v.as_float() == val.get<double>() ? "" : want(p, val.dump(), v);
-      return mismatch(val, v, p, ctx);
-    }
-    return mismatch(val, v, p, ctx);
-  }
-  if (tag == "$tensor") return mismatch_tensor(body, v, path, ctx);
-  return path + ": unknown tag " + tag;
-}
-
-std::string compare_with_fixture(const pk::Document& doc, const fs::path& json_path) {
-  Ctx ctx;
-  ctx.doc = &doc;
-  return mismatch(json::parse(read_file(json_path)), doc.root, "root", ctx);
-}
-
-// Expects f() to throw LoadError whose message contains every piece.
-template <class F>
-std::string expect_load_error(F&& f, std::initializer_list<std::string> pieces) {
-  try {
-    f();
-  } catch (const LoadError& e) {
-    const std::string msg = e.what();
-    for (const auto& p : pieces)
-      if (msg.find(p) == std::string::npos) return "message \"" + msg + "\" lacks \"" + p + "\"";
-    return {};
-  } catch (const std::exception& e) {
-    return std::string("wrong exception type: ") + e.what();
-  }
-  return "no exception";
-}
-
-std::uint64_t error_offset(const std::string& data) {
-  try {
-    (void)pk::loads(data);
-  } catch (const LoadError& e) {
-    return e.offset();
-  }
-  return 0xdead;
-}
-
-std::string B(std::initializer_list<int> bytes) {
-  std::string s;
-  for (int b : bytes) s += static_cast<char>(b);
-  return s;
-}
-
-// Walks every container reachable from v (each node once).
-template <class F>
-void walk(const Value& v, F&& f, std::unordered_set<const void*>& seen) {
-  if (v.identity() != nullptr && !seen.insert(v.identity()).second) return;
-  if (v.is_container()) f(v);
-  if (v.is_dict()) {
-    for (const auto& kv : v.dict_items()) {
-      walk(kv.first, f, seen);
-      walk(kv.second, f, seen);
-    }
-  } else if (v.is_container()) {
-    for (const auto& x : v.items()) walk(x, f, seen);
-  }
-}
-
-}  // namespace
-
-TEST_CASE("pickle: every fixture decodes to what Python wrote", "[pickle]") {
+TEST_CASE("pickle: every fixture decodes to what Python wrote", "[pickle][reader]") {
   const auto dir = need_fixtures();
   if (!dir) return;
   REQUIRE(manifest().size() >= 17);
@@ -345,7 +27,7 @@ TEST_CASE("pickle: every fixture decodes to what Python wrote", "[pickle]") {
   }
 }
 
-TEST_CASE("pickle: shared references stay shared; OrderedDict, tuple keys and sets", "[pickle]") {
+TEST_CASE("pickle: shared references stay shared; OrderedDict, tuple keys and sets", "[pickle][reader]") {
   const auto dir = need_fixtures();
   if (!dir) return;
   for (int proto = 0; proto <= 5; ++proto) {
@@ -393,7 +75,7 @@ TEST_CASE("pickle: shared references stay shared; OrderedDict, tuple keys and se
   }
 }
 
-TEST_CASE("pickle: LONG1/LONG4 of 0 to 8 bytes, and longer ones refused", "[pickle]") {
+TEST_CASE("pickle: LONG1/LONG4 of 0 to 8 bytes, and longer ones refused", "[pickle][reader]") {
   CHECK(pk::loads(B({0x80, 2, 0x8a, 0, '.'})).as_int() == 0);
   CHECK(pk::loads(B({0x80, 2, 0x8a, 5, 1, 2, 3, 4, 5, '.'})).as_int() == 0x0504030201LL);
   CHECK(pk::loads(B({0x80, 2, 0x8a, 5, 0, 0, 0, 0, 0x80, '.'})).as_int() == -(std::int64_t{1} << 39));
@@ -422,7 +104,7 @@ TEST_CASE("pickle: LONG1/LONG4 of 0 to 8 bytes, and longer ones refused", "[pick
   CHECK(pk::loads("Vx\\u00e9\\U0001f642\n.").as_str() == "x\xc3\xa9\xf0\x9f\x99\x82");
 }
 
-TEST_CASE("pickle: protocol 4/5 FRAMEs and a big NATS-like layout", "[pickle]") {
+TEST_CASE("pickle: protocol 4/5 FRAMEs and a big NATS-like layout", "[pickle][reader]") {
   const auto dir = need_fixtures();
   if (!dir) return;
   for (const auto& e : manifest()) {
@@ -451,93 +133,7 @@ TEST_CASE("pickle: protocol 4/5 FRAMEs and a big NATS-like layout", "[pickle]") 
              "byte offset 2"}) == "");
 }
 
-TEST_CASE("pickle: torch.save tensors, legacy and zip", "[pickle]") {
-  const auto dir = need_fixtures();
-  if (!dir) return;
-  for (const std::string name : {"tensors_legacy.pth", "tensors_zip.pth", "tensors_zip_buffer.pth"}) {
-    INFO(name);
-    const pk::Document doc = pk::open((*dir / name).string());
-    const Value& r = doc.root;
-    REQUIRE(r.is_ordered_dict());
-    CHECK(doc.storages.size() == 15);
-    const auto& f32 = r.at("f32").as_tensor();
-    // Views share one storage node, as they share one torch storage.
-    for (const char* view : {"view_row", "view_t", "view_slice"})
-      CHECK(r.at(view).as_tensor().storage.identity() == f32.storage.identity());
-    CHECK(r.at("f64").as_tensor().storage.identity() != f32.storage.identity());
-    const auto& sl = r.at("view_slice").as_tensor();
-    CHECK(sl.storage_offset == 1);
-    CHECK(sl.sizes == std::vector<std::int64_t>{3, 2});
-    CHECK(sl.strides == std::vector<std::int64_t>{4, 2});
-    CHECK(r.at("view_t").as_tensor().strides == std::vector<std::int64_t>{1, 4});
-    CHECK(r.at("view_row").as_tensor().storage_offset == 4);
-    CHECK(r.at("scalar").as_tensor().sizes.empty());
-    CHECK(r.at("empty").as_tensor().numel() == 0);
-    CHECK(r.at("param").as_tensor().is_parameter);
-    CHECK(r.at("param").as_tensor().requires_grad);
-    CHECK(r.at("param_nograd").as_tensor().is_parameter);
-    CHECK_FALSE(r.at("param_nograd").as_tensor().requires_grad);
-    CHECK(r.at("grad").as_tensor().requires_grad);
-    CHECK_FALSE(r.at("grad").as_tensor().is_parameter);
-    CHECK(r.at("f16").as_tensor().dtype == pk::ScalarType::kFloat16);
-    CHECK(r.at("bf16").as_tensor().dtype == pk::ScalarType::kBFloat16);
-    CHECK(r.at("b").as_tensor().dtype == pk::ScalarType::kBool);
-    CHECK(r.at("u8").as_tensor().dtype == pk::ScalarType::kUInt8);
-    CHECK(r.at("i32").as_tensor().dtype == pk::ScalarType::kInt32);
-    CHECK(r.at("meta").at("acc").as_float() == 93.5);
-    CHECK(r.at("state").is_ordered_dict());
-    // Raw bytes of the storages.
-    const pk::StorageRecord* rec = doc.find_storage(f32.storage_info().key);
-    REQUIRE(rec != nullptr);
-    CHECK(rec->numel == 12);
-    CHECK(rec->nbytes == 48);
-    CHECK(rec->dtype == pk::ScalarType::kFloat32);
-    CHECK(rec->location == "cpu");
-    const auto bytes = doc.storage_bytes(rec->key);
-    REQUIRE(bytes.size() == 48);
-    for (int i = 0; i < 12; ++i) {
-      float f;
-      std::memcpy(&f, bytes.data() + 4 * i, 4);
-      CHECK(f == static_cast<float>(i));
-    }
-    const auto f64 = doc.storage_bytes(r.at("f64").as_tensor().storage_info().key);
-    double third;
-    std::memcpy(&third, f64.data(), 8);
-    CHECK(third == 1.0 / 3);
-    CHECK(doc.find_storage("no-such-key") == nullptr);
-    CHECK(expect_load_error([&] { (void)doc.storage_bytes("no-such-key"); },
-                            {"no storage \"no-such-key\""}) == "");
-    if (doc.format == pk::Format::kTorchZip) {
-      const std::string root = name == "tensors_zip.pth" ? "tensors_zip" : "archive";
-      for (std::size_t i = 0; i < doc.storages.size(); ++i) {
-        CHECK(doc.storages[i].key == std::to_string(i));  // zip keys number storages in first-use order
-        CHECK(doc.storages[i].zip_entry == root + "/data/" + std::to_string(i));
-      }
-    } else {
-      CHECK(doc.format == pk::Format::kTorchLegacy);
-      std::set<std::uint64_t> offsets;
-      for (const auto& s : doc.storages) {
-        CHECK(s.offset != LoadError::kNoOffset);
-        CHECK(s.offset + s.nbytes <= fs::file_size(*dir / name));
-        offsets.insert(s.offset);
-      }
-      CHECK(offsets.size() == doc.storages.size());
-    }
-  }
-  // Legacy and zip decode to equal descriptors (keys differ, so compare by shape).
-  const Value a = pk::open((*dir / "tensors_legacy.pth").string()).root;
-  const Value b = pk::open((*dir / "tensors_zip.pth").string()).root;
-  for (std::size_t i = 0; i < a.dict_items().size(); ++i) {
-    const Value& x = a.dict_items()[i].second;
-    const Value& y = b.dict_items()[i].second;
-    if (!x.is_tensor()) continue;
-    CHECK(x.as_tensor().sizes == y.as_tensor().sizes);
-    CHECK(x.as_tensor().strides == y.as_tensor().strides);
-    CHECK(x.as_tensor().storage_offset == y.as_tensor().storage_offset);
-  }
-}
-
-TEST_CASE("pickle: on_complete sees every container once, children before parents", "[pickle]") {
+TEST_CASE("pickle: on_complete sees every container once, children before parents", "[pickle][reader]") {
   const auto dir = need_fixtures();
   if (!dir) return;
   for (const auto& e : manifest()) {
@@ -582,7 +178,7 @@ TEST_CASE("pickle: on_complete sees every container once, children before parent
   }
 }
 
-TEST_CASE("pickle: become_handle replaces a container everywhere, the memo included", "[pickle]") {
+TEST_CASE("pickle: become_handle replaces a container everywhere, the memo included", "[pickle][reader]") {
   const auto dir = need_fixtures();
   if (!dir) return;
   for (const char* name : {"shared_dict_p2.pkl", "shared_dict_p4.pkl"}) {
@@ -632,7 +228,7 @@ TEST_CASE("pickle: become_handle replaces a container everywhere, the memo inclu
   CHECK(expect_load_error([&] { s.become_handle(1); }, {"expected container", "got str"}) == "");
 }
 
-TEST_CASE("pickle: prescan_memo keeps only memo entries that are read back", "[pickle]") {
+TEST_CASE("pickle: prescan_memo keeps only memo entries that are read back", "[pickle][reader]") {
   const auto dir = need_fixtures();
   if (!dir) return;
   for (const char* name : {"big_p2.pkl", "big_p4.pkl"}) {
@@ -709,7 +305,7 @@ class GatedSource final : public pk::Source {
 
 }  // namespace
 
-TEST_CASE("pickle: a prescan on another thread gives the same values, whichever pass ends first", "[pickle]") {
+TEST_CASE("pickle: a prescan on another thread gives the same values, whichever pass ends first", "[pickle][reader]") {
   const auto dir = need_fixtures();
   if (!dir) return;
   for (const char* name : {"big_p2.pkl", "big_p4.pkl"}) {
@@ -772,7 +368,7 @@ TEST_CASE("pickle: a prescan on another thread gives the same values, whichever 
 }
 
 TEST_CASE("pickle: numpy scalars are decoded without their argument nodes where nothing reads those back",
-          "[pickle]") {
+          "[pickle][reader]") {
   auto unhex = [](std::string_view hex) {
     std::string out;
     for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
@@ -847,7 +443,7 @@ TEST_CASE("pickle: numpy scalars are decoded without their argument nodes where 
   }
 }
 
-TEST_CASE("pickle: the item loop after MARK decodes exactly what the opcode loop does", "[pickle]") {
+TEST_CASE("pickle: the item loop after MARK decodes exactly what the opcode loop does", "[pickle][reader]") {
   auto unhex = [](std::string_view hex) {
     std::string out;
     for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
@@ -944,59 +540,7 @@ TEST_CASE("pickle: the item loop after MARK decodes exactly what the opcode loop
   CHECK(pk::loads(many) == want);
 }
 
-TEST_CASE("pickle: Value model", "[pickle]") {
-  static_assert(sizeof(Value) == 16);
-  Value s = Value::from_str("cifar10");
-  {
-    Value t = s;
-    CHECK(s.use_count() == 2);
-    CHECK(t.identity() == s.identity());
-  }
-  CHECK(s.use_count() == 1);
-  CHECK(Value::from_int(1) == Value::from_float(1.0));
-  CHECK(Value::from_int(1) == Value::from_bool(true));
-  CHECK(Value::from_int(1).hash() == Value::from_float(1.0).hash());
-  CHECK(Value::from_int(1).hash() == Value::from_bool(true).hash());
-  CHECK(Value::from_str("a") != Value::from_bytes("a"));
-  CHECK(Value::make_tuple({Value::from_int(1)}) != Value::make_list({Value::from_int(1)}));
-  CHECK(Value::make_set({Value::from_int(1)}) == Value::make_set({Value::from_int(1)}, true));
-
-  Value d = Value::make_dict();
-  for (int i = 0; i < 100; ++i) d.insert(Value::from_int(i), Value::from_int(i * i));
-  d.insert(Value::from_float(5.0), Value::from_str("five"));  // replaces key 5 in place
-  CHECK(d.size() == 100);
-  CHECK(d.at(std::int64_t{5}).as_str() == "five");
-  CHECK(d.dict_items()[5].first.is_int());
-  CHECK(d.at(std::int64_t{99}).as_int() == 9801);
-  CHECK(d.find(std::int64_t{100}) == nullptr);
-  CHECK(expect_load_error([&] { (void)d.at(std::int64_t{100}); }, {"missing key 100 in dict"}) == "");
-  CHECK(expect_load_error([&] { (void)d.at("x'y"); }, {"missing key \"x'y\" in dict"}) == "");
-  const Value l = Value::make_list({Value::from_int(1)});
-  CHECK(expect_load_error([&] { (void)l.find("a"); }, {"expected dict, got list [1]"}) == "");
-  CHECK(expect_load_error([&] { (void)l[3]; }, {"index 3 out of range for list of size 1"}) == "");
-  CHECK(expect_load_error([&] { (void)s.as_int(); }, {"expected int, got str 'cifar10'"}) == "");
-
-  // A pickled dict with a repeated key: lookups see the last value, as Python does.
-  const Value dup = pk::loads(B({0x80, 2, '}', '(', 'K', 1, 'K', 10, 'K', 1, 'K', 20, 'u', '.'}));
-  CHECK(dup.at(std::int64_t{1}).as_int() == 20);
-
-  // repr follows Python.
-  CHECK(Value::make_tuple({Value::from_str("cifar10"), Value::from_int(777)}).repr() == "('cifar10', 777)");
-  CHECK(Value::make_tuple({Value::from_int(1)}).repr() == "(1,)");
-  CHECK(Value::from_float(1e16).repr() == "1e+16");
-  CHECK(Value::from_float(1e15).repr() == "1000000000000000.0");
-  CHECK(Value::from_float(0.0001).repr() == "0.0001");
-  CHECK(Value::from_float(0.00001).repr() == "1e-05");
-  CHECK(Value::from_float(-2.5e-300).repr() == "-2.5e-300");
-  CHECK(Value::from_float(28.172000009765625).repr() == "28.172000009765625");
-  CHECK(Value::from_str("it's").repr() == "\"it's\"");
-  CHECK(Value::from_bytes(std::string("\x00\x7f\x80'", 4)).repr() == "b\"\\x00\\x7f\\x80'\"");
-  CHECK(Value::make_dict(true).repr() == "OrderedDict()");
-  CHECK(Value::make_set().repr() == "set()");
-  CHECK(Value::make_handle(3).repr() == "<handle 3>");
-}
-
-TEST_CASE("pickle: deep nesting neither overflows the stack nor hangs", "[pickle]") {
+TEST_CASE("pickle: deep nesting neither overflows the stack nor hangs", "[pickle][reader]") {
   std::string data = B({0x80, 2, ')'});
   data.append(200000, static_cast<char>(0x85));  // TUPLE1 around TUPLE1 around ...
   data += '.';
@@ -1014,7 +558,7 @@ TEST_CASE("pickle: deep nesting neither overflows the stack nor hangs", "[pickle
   }  // destroying both must not recurse 200000 deep
 }
 
-TEST_CASE("pickle: every truncated prefix is a LoadError", "[pickle]") {
+TEST_CASE("pickle: every truncated prefix is a LoadError", "[pickle][reader]") {
   const auto dir = need_fixtures();
   if (!dir) return;
   // In memory: each prefix of a protocol-4 pickle.
@@ -1061,7 +605,7 @@ TEST_CASE("pickle: every truncated prefix is a LoadError", "[pickle]") {
   }
 }
 
-TEST_CASE("pickle: corrupt input is a LoadError naming the problem and the offset", "[pickle]") {
+TEST_CASE("pickle: corrupt input is a LoadError naming the problem and the offset", "[pickle][reader]") {
   struct Case {
     std::string data;
     std::string message;
@@ -1117,214 +661,7 @@ TEST_CASE("pickle: corrupt input is a LoadError naming the problem and the offse
   }
 }
 
-TEST_CASE("pickle: corrupt files, unknown globals and absent files", "[pickle]") {
-  CHECK(expect_load_error([] { (void)pk::open("/nonexistent/dir/x.pkl"); },
-                          {"cannot open \"/nonexistent/dir/x.pkl\": No such file or directory"}) == "");
-  CHECK(expect_load_error([] { (void)pk::detect_format("/nonexistent/x.pth"); },
-                          {"cannot open", "No such file"}) == "");
-  const fs::path tmp = temp_dir().path / "corrupt.bin";
-  write_file(tmp, "");
-  CHECK(expect_load_error([&] { (void)pk::open(tmp.string()); }, {"empty file"}) == "");
-  write_file(tmp, "hello world");
-  CHECK(expect_load_error([&] { (void)pk::open(tmp.string()); },
-                          {"is not a pickle, bz2 or torch.save file (starts with 0x68)"}) == "");
-  write_file(tmp, B({0x1f, 0x8b, 8, 0}));
-  CHECK(expect_load_error([&] { (void)pk::open(tmp.string()); }, {"gzip-compressed"}) == "");
-
-  const auto dir = need_fixtures();
-  if (!dir) return;
-  CHECK(expect_load_error(
-            [&] { (void)pk::open((*dir / "unsupported_global.pkl").string()); },
-            {"unsupported global \"datetime.date\"", "unsupported_global.pkl", "(at byte offset 16)"}) == "");
-  // A flipped byte inside the bz2 data.
-  std::string bz = read_file(*dir / "basic_p4.pbz2");
-  bz[bz.size() / 2] = static_cast<char>(bz[bz.size() / 2] ^ 0x55);
-  write_file(tmp, bz);
-  CHECK(expect_load_error([&] { (void)pk::open(tmp.string()); }, {"corrupt bz2 data"}) == "");
-  // A legacy storage whose element count disagrees with the pickle.
-  std::string legacy = read_file(*dir / "tensors_legacy.pth");
-  {
-    const pk::Document doc = pk::open((*dir / "tensors_legacy.pth").string());
-    const auto& rec = doc.storages.front();
-    legacy[rec.offset - 8] = static_cast<char>(legacy[rec.offset - 8] + 1);
-    write_file(tmp, legacy);
-    CHECK(expect_load_error(
-              [&] { (void)pk::open(tmp.string()); },
-              {"storage \"" + rec.key + "\" holds 13 elements in the data but 12 in the pickle"}) == "");
-  }
-  // A zip whose storage record is missing.
-  write_file(tmp, read_file(*dir / "tensors_zip.pth"));
-  {
-    int err = 0;
-    zip_t* z = zip_open(tmp.string().c_str(), 0, &err);
-    REQUIRE(z != nullptr);
-    REQUIRE(zip_delete(z, static_cast<zip_uint64_t>(zip_name_locate(z, "tensors_zip/data/3", 0))) == 0);
-    REQUIRE(zip_close(z) == 0);
-  }
-  CHECK(expect_load_error([&] { (void)pk::open(tmp.string()); },
-                          {"storage \"3\" has no record \"tensors_zip/data/3\""}) == "");
-}
-
-TEST_CASE("pickle: sources", "[pickle]") {
-  // A bz2 stream read through a memory source, read twice (seek back restarts it).
-  const auto dir = need_fixtures();
-  if (dir) {
-    const std::string compressed = read_file(*dir / "big_multistream.pbz2");
-    pk::Bz2Source bz(std::make_unique<pk::MemorySource>(compressed), {}, 4096);
-    const Value a = pk::load(bz);
-    REQUIRE(bz.seek(0));  // the window has moved on: decompression restarts
-    const Value b = pk::load(bz);
-    CHECK(a == b);
-    CHECK(a.size() == 40);
-    CHECK(bz.seek(100000));
-    CHECK(bz.offset() == 100000);
-    // A deflated zip entry read twice through a small buffer.
-    const fs::path zpath = temp_dir().path / "deflated.zip";
-    std::error_code ec;
-    fs::remove(zpath, ec);
-    const std::string pkl = read_file(*dir / "big_p4.pkl");
-    {
-      int err = 0;
-      zip_t* z = zip_open(zpath.string().c_str(), ZIP_CREATE, &err);
-      REQUIRE(z != nullptr);
-      zip_source_t* src = zip_source_buffer(z, pkl.data(), pkl.size(), 0);
-      REQUIRE(zip_file_add(z, "x/data.pkl", src, 0) >= 0);
-      REQUIRE(zip_close(z) == 0);
-    }
-    pk::ZipEntrySource ze(pk::open_zip(zpath.string()), "x/data.pkl", zpath.string(), 4096);
-    CHECK(*ze.size() == pkl.size());
-    const Value c = pk::load(ze);
-    REQUIRE(ze.seek(10));
-    REQUIRE(ze.seek(0));
-    CHECK(pk::load(ze) == c);
-    CHECK(c == a);
-    CHECK(expect_load_error(
-              [&] { pk::ZipEntrySource bad(pk::open_zip(zpath.string()), "nope", zpath.string()); },
-              {"zip entry \"nope\" not found"}) == "");
-  }
-  // Offsets beyond 4 GiB: a pickle written 5 GiB into a sparse file.
-  const fs::path big = temp_dir().path / "sparse.bin";
-  const std::uint64_t at = (std::uint64_t{5} << 30) + 3;
-  bool made = false;
-  {
-    std::ofstream out(big, std::ios::binary);
-    out.seekp(static_cast<std::streamoff>(at));
-    const std::string tail = B({0x80, 2, ']', 'q', 0, '(', 'K', 1, 'K', 2, 'e', '.', 0x80, 2, ']'});
-    out.write(tail.data(), static_cast<std::streamsize>(tail.size()));
-    made = out.good();
-  }
-  if (!made || fs::file_size(big) != at + 15) {
-    WARN("cannot write a sparse 5 GiB file here; skipping the large-offset check");
-  } else {
-    pk::FileSource f(big.string());
-    CHECK(*f.size() == at + 15);
-    REQUIRE(f.seek(at));
-    pk::Reader r(f);
-    const Value v = r.load();
-    CHECK(v == Value::make_list({Value::from_int(1), Value::from_int(2)}));
-    CHECK(r.stats().start_offset == at);
-    CHECK(r.stats().end_offset == at + 12);
-    try {
-      (void)r.load();
-      FAIL("no exception");
-    } catch (const LoadError& e) {
-      CHECK(e.offset() == at + 15);
-      CHECK_THAT(e.what(), Contains("truncated pickle") && Contains(std::to_string(at + 15)));
-    }
-  }
-  std::error_code ec;
-  fs::remove(big, ec);
-}
-
-TEST_CASE("pickle: real NATS-Bench sample files", "[pickle]") {
-  const auto data = shared_data();
-  const fs::path tss = data ? *data / "nats-bench-sample" / "NATS-tss-v1_0-3ffb9-simple" : fs::path();
-  if (!data || !fs::exists(tss / "meta.pickle.pbz2")) {
-    WARN("NATS-Bench sample data not found (set NASBENCH_SHARED_DATA); skipping");
-    return;
-  }
-  {
-    const pk::Document meta = pk::open((tss / "meta.pickle.pbz2").string());
-    CHECK(meta.format == pk::Format::kBz2Pickle);
-    const Value& archs = meta.root.at("meta_archs");
-    REQUIRE(archs.size() == 15625);
-    CHECK(archs[0].as_str() ==
-          "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|");
-    CHECK(archs[15624].as_str() ==
-          "|nor_conv_1x1~0|+|none~0|nor_conv_1x1~1|+|none~0|nor_conv_1x1~1|nor_conv_1x1~2|");
-    CHECK(meta.root.at("total_archs").as_int() == 15625);
-    CHECK(meta.root.at("arch2infos").is_none());
-    CHECK(meta.root.at("evaluated_indexes").kind() == Kind::kSet);
-    CHECK(meta.root.at("evaluated_indexes").size() == 0);
-  }
-  const auto key = [](const char* dataset, std::int64_t seed) {
-    return Value::make_tuple({Value::from_str(dataset), Value::from_int(seed)});
-  };
-  for (const bool prescan : {false, true}) {
-    pk::ReaderOptions opt;
-    opt.prescan_memo = prescan;
-    const pk::Document doc = pk::open((tss / "000000.pickle.pbz2").string(), opt);
-    const Value& root = doc.root;
-    REQUIRE(root.is_ordered_dict());
-    REQUIRE(root.size() == 2);
-    CHECK(root.dict_items()[0].first.as_str() == "12");
-    CHECK(root.dict_items()[1].first.as_str() == "200");
-    const Value& a12 = root.at("12");
-    CHECK(a12.at("arch_index").as_int() == 0);
-    CHECK(a12.at("clear_net_done").as_bool());
-    CHECK(a12.at("dataset_seed").at("cifar10-valid") ==
-          Value::make_list({Value::from_int(111), Value::from_int(777)}));
-    CHECK(a12.at("all_results").dict_items()[0].first.repr() == "('cifar10-valid', 777)");
-    const Value& r = a12.at("all_results").at(key("cifar10-valid", 777));
-    CHECK(r.at("train_acc1es").at(std::int64_t{0}).as_float() == 28.172000009765625);
-    CHECK(r.at("train_acc1es").at(std::int64_t{11}).as_float() == 63.92000001708984);
-    CHECK(r.at("train_losses").at(std::int64_t{0}).as_float() == 1.8994598120498658);
-    CHECK(r.at("eval_acc1es").at("ori-test@11").as_float() == 62.82);
-    CHECK(r.at("params").as_float() == 0.129306);  // a numpy.float64
-    CHECK(r.at("flop").as_float() == 15.64737);
-    CHECK(r.at("latency") == Value::make_list({Value::from_float(0.0139359758611311)}));
-    CHECK(r.at("epochs").as_int() == 12);
-    CHECK(r.at("seed").as_str() == "0777");
-    CHECK(r.at("train_times").is_ordered_dict());
-    CHECK(r.at("net_state_dict").is_none());
-    const Value& r200 = root.at("200").at("all_results").at(key("ImageNet16-120", 888));
-    CHECK(r200.at("epochs").as_int() == 200);
-    CHECK(r200.at("train_acc1es").at(std::int64_t{199}).as_float() == 27.69347396317484);
-    CHECK(r200.at("eval_acc1es").at("x-test@199").as_float() == 25.766666610717774);
-    CHECK(r200.at("params").as_float() == 0.136456);
-    CHECK(r200.at("train_times").at(std::int64_t{5}).as_float() == 43.817592317819596);
-    CHECK(root.at("200").at("all_results").size() == 12);
-  }
-  // The hook turns every ResultsCount into a handle as it completes.
-  int results = 0;
-  pk::ReaderOptions opt;
-  opt.on_complete = [&](Value& v) {
-    if (v.is_dict() && v.find("train_acc1es") != nullptr) {
-      v.become_handle(results++,
-                      std::make_shared<double>(v.at("train_acc1es").at(std::int64_t{0}).as_float()));
-    }
-  };
-  const Value root = pk::open((tss / "000000.pickle.pbz2").string(), opt).root;
-  CHECK(results == 17);
-  const Value& h = root.at("12").at("all_results").at(key("cifar10-valid", 777));
-  REQUIRE(h.is_handle());
-  CHECK(*std::static_pointer_cast<double>(h.handle_payload()) == 28.172000009765625);
-
-  const fs::path sss = *data / "nats-bench-sample" / "NATS-sss-v1_0-50262-simple";
-  if (fs::exists(sss / "meta.pickle.pbz2")) {
-    const Value meta = pk::open((sss / "meta.pickle.pbz2").string()).root;
-    CHECK(meta.at("meta_archs").size() == 32768);
-    CHECK(meta.at("meta_archs")[0].as_str() == "8:8:8:8:8");
-    const Value a = pk::open((sss / "000000.pickle.pbz2").string()).root;
-    CHECK(a.size() == 3);
-    const Value& r = a.at("90").at("all_results").at(key("cifar10-valid", 777));
-    CHECK(r.at("train_acc1es").at(std::int64_t{89}).as_float() == 79.41599998046875);
-    CHECK(r.at("arch_config").at("name").as_str() == "infer.shape.tiny");
-    CHECK(r.at("flop").as_float() == 4.481114);
-  }
-}
-
-TEST_CASE("pickle: attributes of a dict subclass (state_dict's _metadata) are dropped, items kept", "[pickle]") {
+TEST_CASE("pickle: attributes of a dict subclass (state_dict's _metadata) are dropped, items kept", "[pickle][reader]") {
   // pickle.dumps(od, 2) of OrderedDict(a=1) with od._metadata = {'x': 1}, as every PyTorch state_dict has.
   const std::string hex =
       "800263636f6c6c656374696f6e730a4f726465726564446963740a71002952710158010000006171024b01737d710358090000005f6d"
