@@ -61,13 +61,9 @@
 #include <utility>
 #include <vector>
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "nasbench/api/basic_api.hpp"
 #include "nasbench/error.hpp"
+#include "nasbench/platform/mapped_file.hpp"
 #include "nasbench/results.hpp"
 #include "nasbench/version.hpp"
 
@@ -100,7 +96,7 @@ struct Section {
 };
 
 /// Little-endian encoder into a byte vector.
-class Writer {
+class BlockWriter {
  public:
   std::vector<unsigned char> bytes;
 
@@ -146,9 +142,9 @@ class Writer {
 
 /// Bounds-checked little-endian decoder over [begin, end) of a mapped file;
 /// errors name the file and the absolute byte offset.
-class Reader {
+class BlockReader {
  public:
-  Reader(const unsigned char* base, std::uint64_t begin, std::uint64_t end, const std::string* file)
+  BlockReader(const unsigned char* base, std::uint64_t begin, std::uint64_t end, const std::string* file)
       : base_(base), pos_(begin), end_(end), file_(file) {}
 
   [[nodiscard]] std::uint64_t offset() const noexcept { return pos_; }
@@ -187,7 +183,7 @@ class Reader {
     const unsigned char* p = take(n, what);
     return std::string(reinterpret_cast<const char*>(p), n);
   }
-  /// A section record or index entry (see Writer::section).
+  /// A section record or index entry (see BlockWriter::section).
   Section section(const char* what) {
     Section s;
     s.offset = u64(what);
@@ -239,7 +235,7 @@ class Reader {
 };
 
 template <typename Real>
-void write_run(Writer& w, const ResultsCount<Real>& r) {
+void write_run(BlockWriter& w, const ResultsCount<Real>& r) {
   if (r.net_state)
     throw Error("cannot write a cache of " + r.describe() +
                 ": it holds trained weights, which a cache does not store (open the original file for weights)");
@@ -282,7 +278,7 @@ void write_run(Writer& w, const ResultsCount<Real>& r) {
 }
 
 template <typename Real>
-ResultsCount<Real> read_run(Reader& in) {
+ResultsCount<Real> read_run(BlockReader& in) {
   ResultsCount<Real> r;
   r.name = in.str("dataset name");
   r.seed = in.i32("seed");
@@ -327,7 +323,7 @@ ResultsCount<Real> read_run(Reader& in) {
 }
 
 template <typename Real>
-void write_arch(Writer& w, const ArchResults<Real>& a) {
+void write_arch(BlockWriter& w, const ArchResults<Real>& a) {
   w.i32(a.arch_index);
   w.str(a.arch_str);
   w.u8(a.clear_net_done ? 1 : 0);
@@ -342,7 +338,7 @@ void write_arch(Writer& w, const ArchResults<Real>& a) {
 }
 
 template <typename Real>
-ArchResults<Real> read_arch(Reader& in) {
+ArchResults<Real> read_arch(BlockReader& in) {
   ArchResults<Real> a;
   a.arch_index = in.i32("arch_index");
   a.arch_str = in.str("arch_str");
@@ -368,40 +364,14 @@ ArchResults<Real> read_arch(Reader& in) {
 /// A read-only memory map of a whole file.
 class Mapping {
  public:
-  explicit Mapping(const std::string& path) : path_(path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw LoadError("cannot open \"" + path + "\": " + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      const int err = errno;
-      ::close(fd);
-      throw LoadError("cannot stat \"" + path + "\": " + std::strerror(err));
-    }
-    size_ = static_cast<std::uint64_t>(st.st_size);
-    if (size_ > 0) {
-      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
-      if (p == MAP_FAILED) {
-        const int err = errno;
-        ::close(fd);
-        throw LoadError("cannot map \"" + path + "\": " + std::strerror(err));
-      }
-      data_ = static_cast<const unsigned char*>(p);
-    }
-    ::close(fd);
-  }
-  ~Mapping() {
-    if (data_) ::munmap(const_cast<unsigned char*>(data_), size_);
-  }
-  Mapping(const Mapping&) = delete;
-  Mapping& operator=(const Mapping&) = delete;
-  [[nodiscard]] const unsigned char* data() const noexcept { return data_; }
-  [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
+  explicit Mapping(const std::string& path) : path_(path), file_(path) {}
+  [[nodiscard]] const unsigned char* data() const noexcept { return file_.data(); }
+  [[nodiscard]] std::uint64_t size() const noexcept { return file_.size(); }
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
  private:
   std::string path_;
-  const unsigned char* data_ = nullptr;
-  std::uint64_t size_ = 0;
+  platform::MappedFile file_;  ///< the whole file, read-only
 };
 
 /// The architectures (and find_best columns) of a mapped cache file.
@@ -431,7 +401,7 @@ class CacheSource final : public BasicAPI<Real>::Source {
       throw LoadError("cache file \"" + map_->path() + "\": checksum mismatch in the block of architecture " +
                           std::to_string(index) + " (the file is corrupted; convert again)",
                       e.offset);
-    Reader in(base, e.offset, e.offset + e.size, &map_->path());
+    BlockReader in(base, e.offset, e.offset + e.size, &map_->path());
     std::vector<HpResults> out;
     const std::uint32_t n = in.count("schedules", 8);
     for (std::uint32_t i = 0; i < n; ++i) {
@@ -449,7 +419,7 @@ class CacheSource final : public BasicAPI<Real>::Source {
       const unsigned char* base = map_->data();
       if (crc32_of(base + begin, c.size) != c.crc)
         throw LoadError("cache file \"" + map_->path() + "\": checksum mismatch in a find_best column", begin);
-      Reader in(base, begin, begin + c.size, &map_->path());
+      BlockReader in(base, begin, begin + c.size, &map_->path());
       auto col = std::make_shared<Column>();
       const std::uint32_t n = in.count("column rows", 4 + 24 + 8);
       col->index.resize(n);
@@ -509,7 +479,7 @@ std::vector<std::array<std::string, 3>> column_keys(const BasicAPI<Real>& api) {
 template <typename Real>
 void write_cache(const BasicAPI<Real>& api, const std::string& path) {
   using namespace detail::cache;
-  Writer meta;
+  BlockWriter meta;
   meta.str(kVersion);
   meta.str(api.filename());
   meta.str(api.class_name());
@@ -537,13 +507,13 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
     Section meta_s{pos, static_cast<std::uint32_t>(meta.bytes.size()), crc32_of(meta.bytes.data(), meta.bytes.size())};
     section_too_big(meta.bytes.size(), "architecture list");
     put(meta.bytes);
-    Writer index;
+    BlockWriter index;
     for (std::size_t i = 0; i < api.size(); ++i) {
       if (!api.has_results(static_cast<long long>(i))) {
         index.section(Section{});
         continue;
       }
-      Writer block;
+      BlockWriter block;
       const auto hps = api.hps(static_cast<long long>(i));
       block.count(hps.size());
       for (const auto& hp : hps) {
@@ -560,12 +530,12 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
     put(index.bytes);
 
     // find_best columns: a table of contents, then the bodies.
-    Writer bodies, toc;
+    BlockWriter bodies, toc;
     const auto keys = column_keys(api);
     toc.count(keys.size());
-    std::vector<std::pair<std::size_t, Writer>> body_of;
+    std::vector<std::pair<std::size_t, BlockWriter>> body_of;
     for (const auto& [hp, ds, set] : keys) {
-      Writer body;
+      BlockWriter body;
       const auto col = api.best_column(hp, ds, set);
       body.count(col->index.size());
       for (std::size_t i = 0; i < col->index.size(); ++i) {
@@ -587,7 +557,7 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
       body_of.emplace_back(toc.bytes.size() - 16, std::move(body));
     }
     const std::size_t toc_size = toc.bytes.size();
-    Writer columns = std::move(toc);
+    BlockWriter columns = std::move(toc);
     for (auto& [at, body] : body_of) {
       const std::uint64_t rel = columns.bytes.size();
       for (int k = 0; k < 8; ++k) columns.bytes[at + static_cast<std::size_t>(k)] = static_cast<unsigned char>(rel >> (8 * k));
@@ -597,7 +567,7 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
     Section columns_s{pos, static_cast<std::uint32_t>(columns.bytes.size()), crc32_of(columns.bytes.data(), toc_size)};
     put(columns.bytes);
 
-    Writer header;
+    BlockWriter header;
     header.bytes.insert(header.bytes.end(), kCacheMagic.begin(), kCacheMagic.end());
     header.u32(kCacheFormatVersion);
     header.u32(static_cast<std::uint32_t>(kHeaderSize));
@@ -655,16 +625,16 @@ template <typename Real>
   }
   if (std::string_view(reinterpret_cast<const char*>(base), 8) != kCacheMagic)
     throw fail("not a nasbench cache file (no \"NB201CAC\" magic)", 0);
-  Reader header(base, 8, kHeaderSize, &file);
+  BlockReader header(base, 8, kHeaderSize, &file);
   const std::uint32_t version = header.u32("version");
   if (version != kCacheFormatVersion)
     throw fail("format version " + std::to_string(version) + ", this nasbench (" + std::string(kVersion) +
                    ") reads version " + std::to_string(kCacheFormatVersion) + "; convert the benchmark again",
                8);
   if (header.u32("header size") != kHeaderSize) throw fail("bad header size", 12);
-  if (crc32_of(base, 72) != Reader(base, 72, 76, &file).u32("header crc"))
+  if (crc32_of(base, 72) != BlockReader(base, 72, 76, &file).u32("header crc"))
     throw fail("header checksum mismatch (the file is corrupted)", 72);
-  if (Reader(base, 76, 80, &file).u32("header padding") != 0) throw fail("nonzero header padding", 76);
+  if (BlockReader(base, 76, 80, &file).u32("header padding") != 0) throw fail("nonzero header padding", 76);
   const std::uint64_t file_size = header.u64("file size");
   if (file_size != size)
     throw fail("the file has " + std::to_string(size) + " bytes, its header says " + std::to_string(file_size) +
@@ -681,7 +651,7 @@ template <typename Real>
     if (crc32_of(base + sections[i].offset, sections[i].size) != sections[i].crc)
       throw fail(std::string("checksum mismatch in the ") + names[i] + " (the file is corrupted)", sections[i].offset);
 
-  Reader meta(base, sections[0].offset, sections[0].offset + sections[0].size, &file);
+  BlockReader meta(base, sections[0].offset, sections[0].offset + sections[0].size, &file);
   (void)meta.str("writer version");
   std::string filename = meta.str("file name");
   std::string class_name = meta.str("class name");
@@ -703,7 +673,7 @@ template <typename Real>
   if (sections[1].size != std::uint64_t{n} * 16)
     throw fail("index of " + std::to_string(sections[1].size) + " bytes for " + std::to_string(n) + " architectures",
                sections[1].offset);
-  Reader index(base, sections[1].offset, sections[1].offset + sections[1].size, &file);
+  BlockReader index(base, sections[1].offset, sections[1].offset + sections[1].size, &file);
   std::vector<typename CacheSource<Real>::Entry> entries(n);
   for (std::uint32_t i = 0; i < n; ++i) {
     const Section& e = entries[i] = index.section("index entry");
@@ -711,7 +681,7 @@ template <typename Real>
       index.fail("the block of architecture " + std::to_string(i) + " lies outside the file");
   }
 
-  Reader toc(base, sections[2].offset, sections[2].offset + sections[2].size, &file);
+  BlockReader toc(base, sections[2].offset, sections[2].offset + sections[2].size, &file);
   std::vector<typename CacheSource<Real>::ColumnRef> refs;
   if (sections[2].size > 0) {  // checked even when not used
     const std::uint32_t count = toc.count("columns", 12 + 16);
