@@ -65,6 +65,7 @@
 #include "nasbench/error.hpp"
 #include "nasbench/platform/mapped_file.hpp"
 #include "nasbench/results.hpp"
+#include "nasbench/results/fields.hpp"
 #include "nasbench/version.hpp"
 
 namespace nasbench {
@@ -234,6 +235,91 @@ class BlockReader {
   const std::string* file_;
 };
 
+/// Writes each field visit_fields() names, in its order (the run's layout).
+struct RunWriter {
+  BlockWriter& w;
+  void operator()(const char*, const std::string& s) { w.str(s); }
+  void operator()(const char*, int x) { w.i32(x); }
+  void operator()(const char*, double x) { w.f64(x); }
+  void operator()(const char*, bool b) { w.u8(b ? 1 : 0); }
+  void operator()(const char*, const std::optional<std::vector<double>>& xs) {
+    w.u8(xs ? 1 : 0);
+    if (!xs) return;
+    w.count(xs->size());
+    for (double x : *xs) w.f64(x);
+  }
+  void operator()(const char*, const ArchConfig& c) { visit_config_fields(c, *this); }
+  template <typename Real>
+  void operator()(const char*, const Series<Real>& s) {
+    w.series(s);
+  }
+  template <typename Real>
+  void operator()(const char*, const std::optional<Series<Real>>& s) {
+    w.u8(s ? 1 : 0);
+    if (s) w.series(*s);
+  }
+  void operator()(const char*, const std::vector<std::string>& names) {
+    w.count(names.size());
+    for (const auto& n : names) w.str(n);
+  }
+  template <typename Real>
+  void operator()(const char*, const std::vector<std::pair<std::string, EvalSeries<Real>>>& evals) {
+    w.count(evals.size());
+    for (const auto& [name, e] : evals) {
+      w.str(name);
+      w.series(e.acc1es);
+      w.series(e.losses);
+      w.series(e.times);
+    }
+  }
+};
+
+/// Reads each field visit_fields() names, in its order; errors name the key.
+template <typename Real>
+struct RunReader {
+  BlockReader& in;
+  ResultsCount<Real>& r;
+  const char* scope = "";  // "arch_config " inside the config
+  std::string label(const char* key) const { return std::string(scope) + key; }
+  void operator()(const char* key, std::string& s) { s = in.str(label(key).c_str()); }
+  void operator()(const char* key, int& x) {
+    x = in.i32(label(key).c_str());
+    if (std::string_view(key) == "epochs" && (x < 0 || x > kMaxEpochs)) in.fail("epochs out of range");
+  }
+  void operator()(const char* key, double& x) { x = in.f64(key); }
+  void operator()(const char* key, bool& b) { b = in.u8(key) != 0; }
+  void operator()(const char* key, std::optional<std::vector<double>>& xs) {
+    if (!in.u8("latency flag")) return;
+    const std::uint32_t n = in.count(key, 8);
+    std::vector<double> values(n);
+    for (auto& x : values) x = in.f64(key);
+    xs = std::move(values);
+  }
+  void operator()(const char*, ArchConfig& c) {
+    RunReader sub{in, r, "arch_config "};
+    visit_config_fields(c, sub);
+  }
+  void operator()(const char* key, Series<Real>& s) { in.series(s, key); }
+  void operator()(const char* key, std::optional<Series<Real>>& s) {
+    if (!in.u8("train_times flag")) return;
+    s.emplace();
+    in.series(*s, key);
+  }
+  void operator()(const char*, std::vector<std::string>& names) {
+    const std::uint32_t n = in.count("eval names", 4);
+    for (std::uint32_t i = 0; i < n; ++i) names.push_back(in.str("eval name"));
+  }
+  void operator()(const char*, std::vector<std::pair<std::string, EvalSeries<Real>>>&) {
+    const std::uint32_t n = in.count("eval sets", 4 + 3 * 5);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      EvalSeries<Real>& e = r.eval_series(in.str("eval set name"));
+      in.series(e.acc1es, "eval_acc1es");
+      in.series(e.losses, "eval_losses");
+      in.series(e.times, "eval_times");
+    }
+  }
+};
+
 template <typename Real>
 void write_run(BlockWriter& w, const ResultsCount<Real>& r) {
   if (r.net_state)
@@ -242,82 +328,13 @@ void write_run(BlockWriter& w, const ResultsCount<Real>& r) {
   if (r.final_epoch_only())
     throw Error("cannot write a cache of " + r.describe() +
                 ": it was loaded with LoadOptions::final_epoch_only (--final-epoch-only); a cache holds every epoch");
-  w.str(r.name);
-  w.i32(r.seed);
-  w.i32(r.epochs);
-  w.f64(r.params);
-  w.f64(r.flop);
-  w.u8(r.latency ? 1 : 0);
-  if (r.latency) {
-    w.count(r.latency->size());
-    for (double v : *r.latency) w.f64(v);
-  }
-  const ArchConfig& c = r.arch_config;
-  w.str(c.name);
-  w.i32(c.channel);
-  w.i32(c.num_cells);
-  w.str(c.arch_str);
-  w.str(c.channels);
-  w.str(c.genotype);
-  w.i32(c.class_num);
-  w.series(r.train_acc1es);
-  w.series(r.train_acc5es);
-  w.series(r.train_losses);
-  w.u8(r.train_times ? 1 : 0);
-  if (r.train_times) w.series(*r.train_times);
-  w.count(r.eval_names.size());
-  for (const auto& n : r.eval_names) w.str(n);
-  w.count(r.evals.size());
-  for (const auto& [name, e] : r.evals) {
-    w.str(name);
-    w.series(e.acc1es);
-    w.series(e.losses);
-    w.series(e.times);
-  }
-  w.u8(r.eval_times_usable ? 1 : 0);
+  visit_fields(r, RunWriter{w});
 }
 
 template <typename Real>
 ResultsCount<Real> read_run(BlockReader& in) {
   ResultsCount<Real> r;
-  r.name = in.str("dataset name");
-  r.seed = in.i32("seed");
-  r.epochs = in.i32("epochs");
-  if (r.epochs < 0 || r.epochs > kMaxEpochs) in.fail("epochs out of range");
-  r.params = in.f64("params");
-  r.flop = in.f64("flop");
-  if (in.u8("latency flag")) {
-    const std::uint32_t n = in.count("latency", 8);
-    std::vector<double> xs(n);
-    for (auto& x : xs) x = in.f64("latency");
-    r.latency = std::move(xs);
-  }
-  ArchConfig& c = r.arch_config;
-  c.name = in.str("arch_config name");
-  c.channel = in.i32("arch_config channel");
-  c.num_cells = in.i32("arch_config num_cells");
-  c.arch_str = in.str("arch_config arch_str");
-  c.channels = in.str("arch_config channels");
-  c.genotype = in.str("arch_config genotype");
-  c.class_num = in.i32("arch_config class_num");
-  in.series(r.train_acc1es, "train_acc1es");
-  in.series(r.train_acc5es, "train_acc5es");
-  in.series(r.train_losses, "train_losses");
-  if (in.u8("train_times flag")) {
-    r.train_times.emplace();
-    in.series(*r.train_times, "train_times");
-  }
-  const std::uint32_t names = in.count("eval names", 4);
-  for (std::uint32_t i = 0; i < names; ++i) r.eval_names.push_back(in.str("eval name"));
-  const std::uint32_t evals = in.count("eval sets", 4 + 3 * 5);
-  for (std::uint32_t i = 0; i < evals; ++i) {
-    std::string name = in.str("eval set name");
-    EvalSeries<Real>& e = r.eval_series(name);
-    in.series(e.acc1es, "eval_acc1es");
-    in.series(e.losses, "eval_losses");
-    in.series(e.times, "eval_times");
-  }
-  r.eval_times_usable = in.u8("eval_times flag") != 0;
+  visit_fields(r, RunReader<Real>{in, r});
   r.finalize();
   return r;
 }

@@ -35,6 +35,7 @@
 #include "nasbench/pickle.hpp"
 #include "nasbench/platform/memory.hpp"
 #include "nasbench/results.hpp"
+#include "nasbench/results/fields.hpp"
 #include "nasbench/results/net_state.hpp"
 
 namespace nasbench {
@@ -187,69 +188,96 @@ inline bool looks_like_arch(const pickle::Value& v) { return has_keys(v, {"all_r
 
 /// A ResultsCount state -> ResultsCount (only its last epoch when
 /// `final_only`). SchemaError with a relative path.
+/// Fills each field visit_fields() names from a ResultsCount state dict, by
+/// the same key (the optional ones absent or None stay at their defaults).
+template <typename Real>
+struct RunConverter {
+  const pickle::Value& s;
+  ResultsCount<Real>& r;
+  static std::string path(const char* key) { return key_repr(key); }
+  void operator()(const char* key, std::string& out) { out = str_field(s, key); }
+  void operator()(const char* key, int& out) {
+    if (std::string_view(key) == "seed") {
+      out = seed_of(field(s, key), path(key));
+      return;
+    }
+    const std::int64_t e = int_field(s, key);  // "epochs"
+    if (e < 0 || e >= kMaxEpochs) throw SchemaError(path(key), "epochs " + std::to_string(e) + " out of range");
+    out = static_cast<int>(e);
+  }
+  void operator()(const char* key, double& out) { out = number(field(s, key), path(key)); }
+  void operator()(const char* key, std::optional<std::vector<double>>& out) {
+    const pickle::Value* lat = optional_field(s, key);
+    if (!lat) return;
+    std::vector<double> xs;
+    if (lat->is_list() || lat->is_tuple()) {
+      for (std::size_t i = 0; i < lat->size(); ++i)
+        xs.push_back(number((*lat)[i], path(key) + "[" + std::to_string(i) + "]"));
+    } else {
+      xs.push_back(number(*lat, path(key)));
+    }
+    out = std::move(xs);
+  }
+  /// `arch_config`: optional, and so is each of its fields (None or absent: empty or 0).
+  void operator()(const char* key, ArchConfig& c) {
+    const pickle::Value* cfg = optional_field(s, key);
+    if (!cfg) return;
+    if (!cfg->is_dict()) schema_fail(path(key), "dict", *cfg);
+    struct {
+      const pickle::Value& cfg;
+      std::string base;
+      void operator()(const char* k, std::string& out) const {
+        const pickle::Value* v = cfg.find(k);
+        if (!v || v->is_none()) return;
+        if (!v->is_str()) schema_fail(base + key_repr(k), "str", *v);
+        out = std::string(v->as_str());
+      }
+      void operator()(const char* k, int& out) const {
+        const pickle::Value* v = cfg.find(k);
+        if (!v || v->is_none()) return;
+        if (!v->is_int()) schema_fail(base + key_repr(k), "int", *v);
+        out = static_cast<int>(v->as_int());
+      }
+    } sub{*cfg, path(key)};
+    visit_config_fields(c, sub);
+  }
+  void operator()(const char* key, Series<Real>& out) {
+    if (std::string_view(key) == "train_acc5es" && !optional_field(s, key)) return;  // optional
+    read_epoch_series(s, key, out);
+  }
+  void operator()(const char* key, std::optional<Series<Real>>& out) {  // train_times, optional
+    if (!optional_field(s, key)) return;
+    out.emplace();
+    read_epoch_series(s, key, *out);
+  }
+  void operator()(const char* key, std::vector<std::string>& out) {  // eval_names
+    const pickle::Value& names = field(s, key);
+    if (!names.is_list() && !names.is_tuple()) schema_fail(path(key), "list", names);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (!names[i].is_str()) schema_fail(path(key) + "[" + std::to_string(i) + "]", "str", names[i]);
+      out.emplace_back(names[i].as_str());
+    }
+  }
+  /// The eval sets come from three dicts keyed 'set@epoch'; eval_times may be
+  /// absent, None, or empty (then eval_times_usable stays false).
+  void operator()(const char*, std::vector<std::pair<std::string, EvalSeries<Real>>>&) {
+    read_eval_series(field(s, "eval_acc1es"), "eval_acc1es", r, &EvalSeries<Real>::acc1es);
+    read_eval_series(field(s, "eval_losses"), "eval_losses", r, &EvalSeries<Real>::losses);
+    if (const pickle::Value* times = optional_field(s, "eval_times")) {
+      if (times->is_dict()) {
+        r.eval_times_usable = times->size() > 0;
+        read_eval_series(*times, "eval_times", r, &EvalSeries<Real>::times);
+      }
+    }
+  }
+  void operator()(const char*, bool&) {}  // eval_times_usable: set with the eval sets
+};
+
 template <typename Real>
 ResultsCount<Real> convert_run(const pickle::Value& s, const std::shared_ptr<const StorageTable>& storages,
                                bool final_only) {
   ResultsCount<Real> r;
-  r.name = str_field(s, "name");
-  r.seed = seed_of(field(s, "seed"), "['seed']");
-  const std::int64_t epochs = int_field(s, "epochs");
-  if (epochs < 0 || epochs >= kMaxEpochs) throw SchemaError("['epochs']", "epochs " + std::to_string(epochs) + " out of range");
-  r.epochs = static_cast<int>(epochs);
-  r.params = number(field(s, "params"), "['params']");
-  r.flop = number(field(s, "flop"), "['flop']");
-  if (const pickle::Value* lat = optional_field(s, "latency")) {
-    std::vector<double> xs;
-    if (lat->is_list() || lat->is_tuple()) {
-      for (std::size_t i = 0; i < lat->size(); ++i) xs.push_back(number((*lat)[i], "['latency'][" + std::to_string(i) + "]"));
-    } else {
-      xs.push_back(number(*lat, "['latency']"));
-    }
-    r.latency = std::move(xs);
-  }
-  if (const pickle::Value* cfg = optional_field(s, "arch_config")) {
-    if (!cfg->is_dict()) schema_fail("['arch_config']", "dict", *cfg);
-    auto text = [&](std::string_view k) -> std::string {
-      const pickle::Value* v = cfg->find(k);
-      if (!v || v->is_none()) return {};
-      if (!v->is_str()) schema_fail("['arch_config']" + key_repr(k), "str", *v);
-      return std::string(v->as_str());
-    };
-    auto integer = [&](std::string_view k) -> int {
-      const pickle::Value* v = cfg->find(k);
-      if (!v || v->is_none()) return 0;
-      if (!v->is_int()) schema_fail("['arch_config']" + key_repr(k), "int", *v);
-      return static_cast<int>(v->as_int());
-    };
-    r.arch_config.name = text("name");
-    r.arch_config.channel = integer("channel");
-    r.arch_config.num_cells = integer("num_cells");
-    r.arch_config.arch_str = text("arch_str");
-    r.arch_config.channels = text("channels");
-    r.arch_config.genotype = text("genotype");
-    r.arch_config.class_num = integer("class_num");
-  }
-  read_epoch_series(s, "train_acc1es", r.train_acc1es);
-  read_epoch_series(s, "train_losses", r.train_losses);
-  if (optional_field(s, "train_acc5es")) read_epoch_series(s, "train_acc5es", r.train_acc5es);
-  if (optional_field(s, "train_times")) {
-    r.train_times.emplace();
-    read_epoch_series(s, "train_times", *r.train_times);
-  }
-  const pickle::Value& names = field(s, "eval_names");
-  if (!names.is_list() && !names.is_tuple()) schema_fail("['eval_names']", "list", names);
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (!names[i].is_str()) schema_fail("['eval_names'][" + std::to_string(i) + "]", "str", names[i]);
-    r.eval_names.emplace_back(names[i].as_str());
-  }
-  read_eval_series(field(s, "eval_acc1es"), "eval_acc1es", r, &EvalSeries<Real>::acc1es);
-  read_eval_series(field(s, "eval_losses"), "eval_losses", r, &EvalSeries<Real>::losses);
-  if (const pickle::Value* times = optional_field(s, "eval_times")) {
-    if (times->is_dict()) {
-      r.eval_times_usable = times->size() > 0;
-      read_eval_series(*times, "eval_times", r, &EvalSeries<Real>::times);
-    }
-  }
+  visit_fields(r, RunConverter<Real>{s, r});
   if (const pickle::Value* w = optional_field(s, "net_state_dict")) {
     if (!w->is_dict()) schema_fail("['net_state_dict']", "a state dict (OrderedDict of tensors)", *w);
     r.net_state = std::make_shared<NetState>(NetState{*w, storages});
