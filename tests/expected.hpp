@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "nasbench/nasbench.hpp"
+#include "support.hpp"
 
 namespace nasbench_test {
 
@@ -124,5 +125,17 @@ json answer_or_error(Fn&& fn) {
     return std::string("QueryError: ") + e.what();
   }
 }
+
+/// What the API, io and cache tests use, for `using namespace`.
+namespace api_tests {
+using nlohmann::json;
+using nasbench_test::answer_or_error;
+using nasbench_test::check_expected;
+using nasbench_test::read_file;
+using nasbench_test::temp_path;
+using nasbench_test::touch_everything;
+inline std::string fixture_dir() { return nasbench_test::bench_fixtures(); }
+inline std::string error_fixture_dir() { return nasbench_test::error_fixtures(); }
+}  // namespace api_tests
 
 }  // namespace nasbench_test

@@ -14,17 +14,7 @@
 #include "expected.hpp"
 #include "support.hpp"
 
-using nlohmann::json;
-using nasbench_test::answer_or_error;
-using nasbench_test::check_expected;
-using nasbench_test::read_file;
-using nasbench_test::temp_path;
-using nasbench_test::touch_everything;
-
-namespace {
-std::string fixture_dir() { return nasbench_test::bench_fixtures(); }
-std::string error_fixture_dir() { return nasbench_test::error_fixtures(); }
-}  // namespace
+using namespace nasbench_test::api_tests;  // json, fixture_dir(), check_expected(), ...
 
 TEST_CASE("every query on every fixture container matches Python", "[api][fixtures]") {
   const std::string dir = fixture_dir();

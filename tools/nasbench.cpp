@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "guarded_main.hpp"
 #include "nasbench/nasbench.hpp"
 #include "nasbench/platform/process.hpp"
 
@@ -343,17 +344,4 @@ int run_main(int argc, char** argv) {
   return 0;
 }
 
-// No exception reaches std::terminate: what the commands do not expect
-// (out of memory, a JSON library error) is a message and exit status 1.
-int main(int argc, char** argv) {
-  try {
-    return run_main(argc, argv);
-  } catch (const std::bad_alloc&) {
-    std::fputs("nasbench: out of memory\n", stderr);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "nasbench: unexpected error: %s\n", e.what());
-  } catch (...) {
-    std::fputs("nasbench: unexpected error\n", stderr);
-  }
-  return 1;
-}
+int main(int argc, char** argv) { return guarded_main("nasbench", run_main, argc, argv); }

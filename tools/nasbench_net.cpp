@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "guarded_main.hpp"
 #include "nasbench/nn.hpp"
 
 namespace {
@@ -119,17 +120,4 @@ int run_main(int argc, char** argv) {
 
 }  // namespace
 
-// No exception reaches std::terminate: anything the program does not expect
-// is a message and exit status 1.
-int main(int argc, char** argv) {
-  try {
-    return run_main(argc, argv);
-  } catch (const std::bad_alloc&) {
-    std::fputs("nasbench net: out of memory\n", stderr);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "nasbench net: unexpected error: %s\n", e.what());
-  } catch (...) {
-    std::fputs("nasbench net: unexpected error\n", stderr);
-  }
-  return 1;
-}
+int main(int argc, char** argv) { return guarded_main("nasbench net", run_main, argc, argv); }

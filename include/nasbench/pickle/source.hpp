@@ -32,6 +32,21 @@
 
 namespace nasbench::pickle {
 
+namespace detail {
+/// Reads and drops `n` bytes through `read(buffer, max) -> count` (0 at the
+/// end); false when the input ends first.
+template <typename Read>
+bool discard(std::uint64_t n, Read&& read) {
+  std::vector<std::uint8_t> scratch(std::size_t{1} << 16);
+  while (n > 0) {
+    const std::size_t k = read(scratch.data(), static_cast<std::size_t>(std::min<std::uint64_t>(n, scratch.size())));
+    if (k == 0) return false;
+    n -= k;
+  }
+  return true;
+}
+}  // namespace detail
+
 /// A forward stream of bytes with a window buffer. Subclasses implement
 /// `fill` (and `rewind_to` when they can go back).
 class Source {
@@ -118,14 +133,7 @@ class Source {
     const std::uint64_t target = offset() + n;
     if (auto s = size(); s && target > *s) return false;
     if (seek(target)) return true;
-    std::vector<std::uint8_t> scratch(std::size_t{1} << 16);
-    while (n > 0) {
-      const std::size_t k =
-          read(scratch.data(), static_cast<std::size_t>(std::min<std::uint64_t>(n, scratch.size())));
-      if (k == 0) return false;
-      n -= k;
-    }
-    return true;
+    return detail::discard(n, [&](std::uint8_t* buf, std::size_t k) { return read(buf, k); });
   }
   /// Moves to an absolute offset; false when this source cannot.
   bool seek(std::uint64_t target) {
@@ -492,15 +500,7 @@ class ZipEntrySource final : public Source {
     zip_fclose(file_);
     file_ = nullptr;
     open_entry();
-    std::vector<std::uint8_t> scratch(std::size_t{1} << 16);
-    std::uint64_t left = target;
-    while (left > 0) {
-      const std::size_t k =
-          fill(scratch.data(), static_cast<std::size_t>(std::min<std::uint64_t>(left, scratch.size())));
-      if (k == 0) return false;
-      left -= k;
-    }
-    return true;
+    return detail::discard(target, [&](std::uint8_t* buf, std::size_t k) { return fill(buf, k); });
   }
 
  private:
