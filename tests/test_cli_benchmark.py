@@ -263,6 +263,86 @@ class Convert(unittest.TestCase):
         self.assertFalse(os.path.exists(self.cache))
 
 
+class HostileFiles(unittest.TestCase):
+    """Small files that are costly to read: each is rejected with a clear error
+    in bounded time and memory (peak RSS of the process, from wait4)."""
+
+    def setUp(self):
+        import tempfile
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def write(self, name, data):
+        path = os.path.join(self.tmp.name, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def run_measured(self, path):
+        """(exit status, stderr, peak RSS in MiB) of `nasbench info PATH`."""
+        import time
+        err_path = os.path.join(self.tmp.name, "stderr")
+        with open(err_path, "wb") as err:
+            p = subprocess.Popen([EXE, "info", path], stdout=subprocess.DEVNULL, stderr=err)
+            deadline = time.monotonic() + 120
+            while True:
+                pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+                if pid:
+                    p.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+                    break
+                if time.monotonic() > deadline:
+                    p.kill()
+                    self.fail("nasbench info %s did not finish within 120 s" % path)
+                time.sleep(0.02)
+        with open(err_path, "rb") as f:
+            return p.returncode, f.read().decode("utf-8", "replace"), usage.ru_maxrss / 1024
+
+    def laughs(self, levels=40):
+        # (None,) in memo 0, then memo 0 = (memo 0, memo 0) `levels` times: 2**levels nodes in a few hundred bytes
+        ops = b"\x80\x02N\x85q\x000"
+        for _ in range(levels):
+            ops += b"h\x00h\x00\x86q\x000"
+        return ops
+
+    def test_a_decompression_bomb_stops_within_a_few_mib(self):
+        import bz2
+        bomb = bz2.compress(b"\x80\x02](" + b"N" * (64 << 20) + b"e.", 9)  # 64 MiB of pickle
+        self.assertLess(len(bomb), 1024)
+        rc, err, rss = self.run_measured(self.write("bomb.pickle.pbz2", bomb))
+        self.assertEqual(rc, 1, err)
+        self.assertIn("expands more than 1000x", err)
+        self.assertLess(rss, 512)
+
+    def test_a_declared_30_gib_string_is_refused_before_it_is_allocated(self):
+        import struct
+        for op in (b"\x8d", b"\x8e", b"X"):  # BINUNICODE8, BINBYTES8, BINUNICODE (4 GiB - 1)
+            size = 30 << 30 if op != b"X" else 0xFFFFFFFF
+            fmt = "<Q" if op != b"X" else "<I"
+            rc, err, rss = self.run_measured(self.write("huge.pkl", b"\x80\x04" + op + struct.pack(fmt, size) + b"abc."))
+            self.assertEqual(rc, 1, err)
+            self.assertIn("exceeds the remaining input", err)
+            self.assertLess(rss, 512)
+
+    def test_a_container_shared_2_to_the_40_times_is_refused_not_walked(self):
+        # the bomb as one key of a dict large enough to be indexed: building the index hashes it
+        keys = b"".join(b"X" + len(k).to_bytes(4, "little") + k + b"N" for k in (b"k%d" % i for i in range(9)))
+        data = self.laughs() + b"}(" + keys + b"h\x00Nu."
+        # the reader reads that dict as the root; the loader's schema lookups index it
+        rc, err, rss = self.run_measured(self.write("laughs.pkl", data))
+        self.assertEqual(rc, 1, err)
+        self.assertIn("too large to compare or hash", err)
+        self.assertLess(rss, 512)
+
+    def test_a_million_nested_lists_do_not_overflow_the_stack(self):
+        n = 1000000
+        rc, err, rss = self.run_measured(self.write("deep.pkl", b"\x80\x02" + b"]" * n + b"a" * (n - 1) + b"."))
+        self.assertEqual(rc, 1, err)
+        self.assertIn("expected a benchmark dict", err)
+        self.assertLess(rss, 512)
+
+
 if __name__ == "__main__":
     EXE, FX = sys.argv.pop(1), sys.argv.pop(1)
     unittest.main(verbosity=2)

@@ -32,7 +32,26 @@
 
 namespace nasbench::pickle {
 
+/// The most bytes a compressed stream (bz2, a zip entry) may expand to per
+/// compressed byte once past kExpansionAllowance: the real benchmark files
+/// expand at most 40x (NATS-Bench's tss meta.pickle.pbz2; result files 2-4x),
+/// a decompression bomb thousands of times more. A LoadError stops it before
+/// the reader has built more than a few MiB from it.
+inline constexpr std::uint64_t kMaxExpansion = 1000;
+/// Decompressed bytes allowed before kMaxExpansion is enforced.
+inline constexpr std::uint64_t kExpansionAllowance = std::uint64_t{1} << 20;
+
 namespace detail {
+/// LoadError when `produced` decompressed bytes from `consumed` compressed
+/// ones exceed kMaxExpansion (past the allowance).
+inline void check_expansion(std::uint64_t produced, std::uint64_t consumed, const std::string& what) {
+  if (produced > kExpansionAllowance && produced / kMaxExpansion > consumed)
+    throw LoadError(what + " expands more than " + std::to_string(kMaxExpansion) + "x (" + std::to_string(consumed) +
+                        " compressed bytes give more than " + std::to_string(produced) +
+                        "): a decompression bomb? (real benchmark files expand at most 40x)",
+                    produced);
+}
+
 /// Reads and drops `n` bytes through `read(buffer, max) -> count` (0 at the
 /// end); false when the input ends first.
 template <typename Read>
@@ -407,6 +426,7 @@ class Bz2Source final : public Source {
       }
     }
     produced_ += produced;
+    detail::check_expansion(produced_, in_->offset() - start_, "bz2 stream " + name());
     return produced;
   }
   bool rewind_to(std::uint64_t target) override {
@@ -481,6 +501,7 @@ class ZipEntrySource final : public Source {
     if (zip_stat_index(zip_.get(), index_, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
       throw LoadError("cannot stat zip entry \"" + entry + "\" in \"" + path + "\"");
     size_ = st.size;
+    compressed_size_ = (st.valid & ZIP_STAT_COMP_SIZE) ? st.comp_size : st.size;
     open_entry();
   }
   ~ZipEntrySource() override {
@@ -492,6 +513,8 @@ class ZipEntrySource final : public Source {
   std::size_t fill(std::uint8_t* dst, std::size_t cap) override {
     const zip_int64_t got = zip_fread(file_, dst, cap);
     if (got < 0) fail(std::string("zip read error: ") + zip_file_strerror(file_), offset());
+    read_ += static_cast<std::uint64_t>(got);
+    detail::check_expansion(read_, compressed_size_, "zip entry " + name());
     return static_cast<std::size_t>(got);
   }
   bool rewind_to(std::uint64_t target) override {
@@ -506,6 +529,7 @@ class ZipEntrySource final : public Source {
  private:
   void open_entry() {
     file_ = zip_fopen_index(zip_.get(), index_, 0);
+    read_ = 0;
     if (file_ == nullptr)
       throw LoadError("cannot open zip entry " + name() + ": " + zip_strerror(zip_.get()));
   }
@@ -513,6 +537,8 @@ class ZipEntrySource final : public Source {
   zip_uint64_t index_ = 0;
   zip_file_t* file_ = nullptr;
   std::uint64_t size_ = 0;
+  std::uint64_t compressed_size_ = 0;  ///< the entry's bytes in the archive (kMaxExpansion)
+  std::uint64_t read_ = 0;             ///< bytes zip_fread gave since the entry was opened
 };
 
 }  // namespace nasbench::pickle

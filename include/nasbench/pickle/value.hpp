@@ -759,6 +759,7 @@ inline void Value::become_handle(std::int64_t id, std::shared_ptr<void> payload)
 inline std::string Value::repr() const {
   std::string out;
   detail::repr_into(out, *this, 0);
+  if (out.size() >= detail::kMaxReprBytes) out += "...";
   return out;
 }
 inline std::size_t Value::hash() const { return detail::hash_value(*this, 0); }

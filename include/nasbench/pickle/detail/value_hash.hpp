@@ -13,6 +13,10 @@ namespace nasbench::pickle::detail {
 inline constexpr std::size_t kLinearMax = 8;   // dicts up to this size are searched linearly
 inline constexpr int kMaxCompareDepth = 1000;  // deeper values are refused by ==/hash
 inline constexpr int kMaxReprDepth = 100;      // deeper values print as "..."
+inline constexpr std::size_t kMaxReprBytes = std::size_t{1} << 24;  // repr() stops after 16 MiB, then "..."
+/// The most nodes one hash or comparison visits: a container shared many times
+/// over (memo GETs: a "billion laughs") would take exponential time otherwise.
+inline constexpr std::uint64_t kMaxCompareNodes = std::uint64_t{1} << 24;
 
 inline std::uint64_t mix64(std::uint64_t x) noexcept {
   x ^= x >> 30;
@@ -63,6 +67,38 @@ inline bool int_eq_double(std::int64_t i, double d) noexcept {
 
 inline std::size_t hash_value(const Value& v, int depth);
 inline bool equal_values(const Value& a, const Value& b, int depth);
+
+/// The nodes visited by the outermost hash or comparison running on this
+/// thread (nested ones, e.g. a dict lookup inside a comparison, add to it).
+struct CompareWork {
+  std::uint64_t nodes = 0;
+  int active = 0;
+};
+inline CompareWork& compare_work() noexcept {
+  thread_local CompareWork work;
+  return work;
+}
+/// Counts one node against kMaxCompareNodes for the walk that `depth` 0 started.
+class CompareScope {
+ public:
+  explicit CompareScope(int depth) : top_(depth == 0) {
+    CompareWork& w = compare_work();
+    if (top_ && w.active++ == 0) w.nodes = 0;
+    if (++w.nodes > kMaxCompareNodes) {
+      if (top_) --w.active;
+      throw LoadError("value too large to compare or hash (more than " + std::to_string(kMaxCompareNodes) +
+                      " nodes: a container shared many times over?)");
+    }
+  }
+  ~CompareScope() {
+    if (top_) --compare_work().active;
+  }
+  CompareScope(const CompareScope&) = delete;
+  CompareScope& operator=(const CompareScope&) = delete;
+
+ private:
+  bool top_;
+};
 
 inline void check_depth(int depth) {
   if (depth > kMaxCompareDepth)
@@ -144,6 +180,7 @@ inline void dict_push(DictNode* d, Value&& k, Value&& v) {
 
 inline std::size_t hash_value(const Value& v, int depth) {
   check_depth(depth);
+  const CompareScope scope(depth);
   switch (v.kind()) {
     case Kind::kNone: return 0x4e6f6e65;
     case Kind::kBool: return hash_int(v.as_bool() ? 1 : 0);
@@ -197,6 +234,7 @@ inline bool equal_unordered(const std::vector<Value>& a, const std::vector<Value
 
 inline bool equal_values(const Value& a, const Value& b, int depth) {
   check_depth(depth);
+  const CompareScope scope(depth);
   if (a.identity() != nullptr && a.identity() == b.identity()) return true;
   const Kind ka = a.kind(), kb = b.kind();
   if (a.is_number() && b.is_number()) {

@@ -128,6 +128,9 @@ inline void repr_seq(std::string& out, const std::vector<Value>& items, int dept
 }
 
 inline void repr_into(std::string& out, const Value& v, int depth) {
+  // Every call appends at least one character, so the cap bounds the work
+  // too: a container shared many times over (memo GETs) prints exponentially.
+  if (out.size() >= kMaxReprBytes) return;
   if (depth > kMaxReprDepth) {
     out += "...";
     return;
