@@ -60,6 +60,12 @@ struct MovableMutex : std::mutex {
 /// int idx = api.query_index_by_arch("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|");
 /// @endcode
 ///
+/// Architecture indexes: results give them as `int` (Python's int; the
+/// 15,625 and 32,768 architectures of both spaces fit), arguments take any
+/// integer (`ArchRef`, or `long long` where only an index makes sense) so that
+/// a value out of range is reported as it is, never truncated; positions in
+/// the space's enumeration (space/) are `std::size_t`.
+///
 /// Queries are const and may run from many threads at once; those that draw a
 /// random seed take a caller's `Random&`, or use the API's own engine under a
 /// lock (seed it with `seed()`).
