@@ -134,8 +134,8 @@ class Args {
   Args(const nlohmann::json& args, std::string_view fn, std::initializer_list<const char*> allowed)
       : args_(args), fn_(fn) {
     if (!args_.is_object()) throw RequestError(fn_ + ": \"args\" must be an object");
-    for (const auto& [key, value] : args_.items()) {
-      (void)value;
+    for (const auto& item : args_.items()) {
+      const std::string& key = item.key();  // not a structured binding: lambdas capture those only from C++20
       if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }))
         throw RequestError(fn_ + ": unknown argument " + detail::quoted(key) + " (expected " +
                            join(allowed, [](const char* a) { return std::string(a); }) + ")");

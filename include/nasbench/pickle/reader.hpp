@@ -234,6 +234,7 @@ class Reader {
   Source& src_;
   ReaderOptions opt_;
   bool hook_;
+  bool second_reference_ = false;  ///< a container was pushed again (GET, DUP): cycles are possible
   std::vector<Value> stack_;
   std::vector<std::size_t> marks_;
   detail::Memo memo_;

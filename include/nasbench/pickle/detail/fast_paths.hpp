@@ -162,6 +162,7 @@ inline void Reader::fast_items() {
         const std::uint64_t id = c == 'h' ? fixed_uint<'h'>(p + 1) : fixed_uint<'j'>(p + 1);
         const Value* v = memo_.get(id);
         if (v == nullptr) goto done;  // run() reports it
+        second_reference_ |= v->is_container();
         stack_.push_back(*v);
         src_.advance(c == 'h' ? fixed_opcode_bytes('h') : fixed_opcode_bytes('j'));
         break;

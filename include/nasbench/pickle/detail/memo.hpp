@@ -116,6 +116,13 @@ class DefinedIds {
 /// among the ids that are read back), with a hash map for absurd ids.
 class Memo {
  public:
+  /// Calls `f(Value&)` for every value held.
+  template <typename F>
+  void for_each_value(F&& f) {
+    for (auto& v : slots_)
+      if (!Access::is_unset(v)) f(v);
+    for (auto& kv : sparse_) f(kv.second);
+  }
   /// Breaks cycles among the values held (see dismantle), then forgets them.
   void dismantle_all() {
     for (auto& v : slots_)

@@ -40,6 +40,14 @@ inline Value Reader::load() {
   stats_.end_offset = src_.offset();
   stats_.memo_entries = memo_.size();
   stats_.memo_kept = memo_.kept();
+  if (second_reference_) {
+    // A container referenced twice (GET, DUP) may have been put inside itself.
+    // Such a cycle that the result does not reach would never be freed: break
+    // the cycles among what the stack and the memo hold beyond the result.
+    const auto keep = detail::reachable_containers(result);
+    for (auto& v : stack_) detail::dismantle_except(std::move(v), keep);
+    memo_.for_each_value([&](Value& v) { detail::dismantle_except(std::move(v), keep); });
+  }
   stack_.clear();
   marks_.clear();
   memo_.reset();
@@ -291,6 +299,7 @@ inline void Reader::memo_put(std::uint64_t id) {
 inline void Reader::memo_get(std::uint64_t id) {
   const Value* v = memo_.get(id);
   if (v == nullptr) fail("memo key " + std::to_string(id) + " not defined (" + opname() + ")");
+  second_reference_ |= v->is_container();
   stack_.push_back(*v);
 }
 
@@ -365,6 +374,7 @@ inline Value Reader::run() {
       case '1': stack_.resize(pop_mark()); break;  // POP_MARK
       case '2': {                                  // DUP
         Value v = top();
+        second_reference_ |= v.is_container();
         stack_.push_back(std::move(v));
         break;
       }

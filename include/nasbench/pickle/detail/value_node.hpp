@@ -5,6 +5,9 @@
 /// an include guard below the include instead of `#pragma once`.
 #include <nasbench/pickle/value.hpp>
 
+#include <unordered_set>
+#include <vector>
+
 #ifndef NASBENCH_PICKLE_DETAIL_VALUE_NODE_HPP_
 #define NASBENCH_PICKLE_DETAIL_VALUE_NODE_HPP_
 
@@ -141,6 +144,71 @@ inline void dismantle_tree(Value root) {
     work.pop_back();
     Node* n = Access::node(v);
     if (!n) continue;
+    switch (n->kind) {
+      case Kind::kTuple:
+      case Kind::kList:
+      case Kind::kSet:
+      case Kind::kFrozenSet: {
+        auto& items = Access::seq(v)->items;
+        for (auto& x : items) work.push_back(std::move(x));
+        items.clear();
+        break;
+      }
+      case Kind::kDict: {
+        DictNode* d = Access::dict(v);
+        for (auto& kv : d->items) {
+          work.push_back(std::move(kv.first));
+          work.push_back(std::move(kv.second));
+        }
+        d->items.clear();
+        delete d->index;
+        d->index = nullptr;
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
+/// The container nodes reachable from `root` (iteratively, any depth).
+inline std::unordered_set<const Node*> reachable_containers(const Value& root) {
+  std::unordered_set<const Node*> seen;
+  std::vector<const Value*> work{&root};
+  while (!work.empty()) {
+    const Value* v = work.back();
+    work.pop_back();
+    const Node* n = Access::node(*v);
+    if (!n || !seen.insert(n).second) continue;
+    switch (n->kind) {
+      case Kind::kTuple:
+      case Kind::kList:
+      case Kind::kSet:
+      case Kind::kFrozenSet:
+        for (const auto& x : Access::seq(*v)->items) work.push_back(&x);
+        break;
+      case Kind::kDict:
+        for (const auto& kv : Access::dict(*v)->items) {
+          work.push_back(&kv.first);
+          work.push_back(&kv.second);
+        }
+        break;
+      default: seen.erase(n); break;  // only containers can be part of a cycle
+    }
+  }
+  return seen;
+}
+
+/// dismantle_tree() of `garbage`, except for the containers in `keep` (and
+/// what only they reach): frees the cycles among values being discarded that
+/// share parts with a value being kept.
+inline void dismantle_except(Value garbage, const std::unordered_set<const Node*>& keep) {
+  std::vector<Value> work;
+  work.push_back(std::move(garbage));
+  while (!work.empty()) {
+    Value v = std::move(work.back());
+    work.pop_back();
+    Node* n = Access::node(v);
+    if (!n || keep.count(n)) continue;
     switch (n->kind) {
       case Kind::kTuple:
       case Kind::kList:
