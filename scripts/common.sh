@@ -1,4 +1,4 @@
-# Shared by scripts/demo.sh and scripts/test.sh: install missing Debian
+# Shared by scripts/demo.sh, scripts/test.sh and scripts/fuzz.sh: install missing Debian
 # packages, configure and build. Source it; do not run it.
 set -euo pipefail
 
@@ -34,6 +34,10 @@ CORE_PACKAGES=(cmake make g++ nlohmann-json3-dev libcli11-dev libbz2-dev libzip-
 # Packages the test suite needs on top: Catch2, LibTorch, and Python with torch
 # and numpy to write fixtures with the real torch.save and pickle.
 TEST_PACKAGES=(catch2 libtorch-dev python3 python3-torch python3-numpy)
+# Packages the fuzz harnesses need on top (scripts/fuzz.sh): clang-14 with
+# libFuzzer and the sanitizer runtimes; LibTorch for fuzz_weights, Python with
+# torch for fuzz_protocol's benchmark fixture.
+FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev libtorch-dev python3-torch)
 
 # configure BUILD_DIR CMAKE_ARGS...: configure once; later runs only rebuild.
 configure() {

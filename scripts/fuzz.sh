@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Build the libFuzzer harnesses (fuzz/) with clang-14, ASan and UBSan, and run
+# each for SECONDS on a copy of its committed seeds; one summary line per harness.
+# Usage: bash scripts/fuzz.sh [SECONDS] [--harness NAME]   (SECONDS default 60)
+# Exit status: 1 when a harness found something (crash, leak, timeout, OOM:
+# the input is kept in build/fuzz/findings/NAME/), 0 otherwise.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+SECONDS_EACH=60
+ONLY=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --harness) [ $# -ge 2 ] || die "--harness needs a name"; ONLY="$2"; shift 2 ;;
+    --harness=*) ONLY="${1#--harness=}"; shift ;;
+    -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *[!0-9]*|"") die "unknown argument \"$1\" (usage: scripts/fuzz.sh [SECONDS] [--harness NAME])" ;;
+    *) SECONDS_EACH="$1"; shift ;;
+  esac
+done
+
+ensure_packages "${CORE_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
+BUILD="$NASBENCH_ROOT/build/fuzz"
+if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  say "configuring $BUILD"
+  CC=clang-14 CXX=clang++-14 cmake -S "$NASBENCH_ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DNASBENCH_BUILD_FUZZERS=ON -DNASBENCH_BUILD_TESTS=OFF -DNASBENCH_BUILD_TOOLS=OFF \
+    -DNASBENCH_BUILD_EXAMPLES=OFF -DNASBENCH_INSTALL=OFF >&2
+else
+  cmake "$BUILD" >&2  # re-probes what fuzz/CMakeLists.txt checks (json/protocol.hpp with clang)
+fi
+say "building $BUILD"
+cmake --build "$BUILD" -j "$JOBS" >&2
+
+# -max_len per harness: a little above its largest seed (requests and cells are short).
+declare -A MAX_LEN=([fuzz_pickle]=16384 [fuzz_api]=16384 [fuzz_cache]=16384 [fuzz_weights]=16384
+                    [fuzz_protocol]=4096 [fuzz_cells]=512)
+HARNESSES=(fuzz_pickle fuzz_api fuzz_cache fuzz_weights fuzz_protocol fuzz_cells)
+if [ -n "$ONLY" ]; then
+  [ -n "${MAX_LEN[$ONLY]:-}" ] || die "unknown harness \"$ONLY\" (one of: ${HARNESSES[*]})"
+  HARNESSES=("$ONLY")
+fi
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+failed=0
+summary=()
+for h in "${HARNESSES[@]}"; do
+  bin="$BUILD/fuzz/$h"
+  if [ ! -x "$bin" ]; then
+    summary+=("$(printf '%-14s not built (see the CMake message for fuzz/: %s)' "$h" \
+      "$([ "$h" = fuzz_weights ] && echo 'LibTorch not found' || echo 'the header does not compile with clang-14')")")
+    continue
+  fi
+  work="$BUILD/corpus-work/$h"
+  findings="$BUILD/findings/$h"
+  log="$BUILD/logs/$h.log"
+  rm -rf "$work" "$findings"
+  mkdir -p "$work" "$findings" "$(dirname "$log")"
+  cp "$NASBENCH_ROOT/fuzz/corpus/$h/." "$work/" -r
+  say "fuzzing $h for ${SECONDS_EACH}s (log: $log)"
+  rc=0
+  (cd "$findings" && "$bin" -max_total_time="$SECONDS_EACH" -max_len="${MAX_LEN[$h]}" -timeout=25 \
+     -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$findings/" "$work") >"$log" 2>&1 || rc=$?
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  final=$(grep -E '^#[0-9]+' "$log" | tail -1)
+  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$final")
+  ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$final")
+  found=$(find "$findings" -type f | sort)
+  if [ -n "$found" ] || [ "$rc" -ne 0 ]; then
+    failed=1
+    what="FOUND: $(grep -m1 -E '^==[0-9]+==ERROR|invariant violated|runtime error|deadly signal' "$log" | cut -c1-120) ->${found:+ $(echo $found)}"
+  else
+    what="nothing found"
+  fi
+  summary+=("$(printf '%-14s execs %-9s cov %-6s ft %-7s %s' "$h" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$what")")
+done
+
+say "summary (${SECONDS_EACH}s each; logs in $BUILD/logs)"
+printf '%s\n' "${summary[@]}"
+exit "$failed"
