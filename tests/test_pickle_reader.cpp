@@ -305,7 +305,7 @@ class GatedSource final : public pk::Source {
 
 }  // namespace
 
-TEST_CASE("pickle: a prescan on another thread gives the same values, whichever pass ends first", "[pickle][reader]") {
+TEST_CASE("pickle: a prescan on another thread gives the same values, whichever pass ends first", "[pickle][reader][threads]") {
   const auto dir = need_fixtures();
   if (!dir) return;
   for (const char* name : {"big_p2.pkl", "big_p4.pkl"}) {
