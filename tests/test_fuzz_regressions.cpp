@@ -1,6 +1,8 @@
 // Every input the fuzz harnesses (fuzz/) have found, replayed through the
 // harness's own check: tests/data/fuzz-regressions/HARNESS-WHAT.EXT, where
 // HARNESS (pickle, api, cache, cells, protocol) picks fuzz/check_HARNESS.hpp.
+// The leaks among them (fuzz/findings/README.md) fail the sanitizer suite,
+// where LeakSanitizer sees them; test_limits.cpp checks that fix directly.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -8,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -20,16 +21,6 @@
 #include "nasbench/io.hpp"
 #include "support.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define NASBENCH_TEST_LSAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NASBENCH_TEST_LSAN 1
-#endif
-#endif
-#ifdef NASBENCH_TEST_LSAN
-#include <sanitizer/lsan_interface.h>
-#endif
 
 #ifndef NASBENCH_FUZZ_REGRESSIONS_DEFAULT
 #define NASBENCH_FUZZ_REGRESSIONS_DEFAULT ""
@@ -37,25 +28,14 @@
 
 namespace {
 
-// Findings whose bug is not fixed yet: replayed by the [!mayfail] test below.
-// - *-leak-cycle-left-on-stack.pickle, *-leak-cycle-only-in-memo.pickle: a
-//   successful pickle load drops the values left on the stack after STOP and
-//   in the memo without dismantling them (pickle/detail/reader_core.hpp,
-//   Reader::load: stack_.clear(), memo_.reset()), so a self-referencing
-//   container that the result does not reach leaks (LeakSanitizer).
-const std::set<std::string> kOpenFindings = {
-    "api-leak-cycle-left-on-stack.pickle",
-    "pickle-leak-cycle-only-in-memo.pickle",
-};
-
 std::string regressions_dir() {
   return nasbench_test::env_or("NASBENCH_FUZZ_REGRESSIONS", NASBENCH_FUZZ_REGRESSIONS_DEFAULT);
 }
 
-std::vector<std::filesystem::path> findings(bool open) {
+std::vector<std::filesystem::path> findings() {
   std::vector<std::filesystem::path> out;
   for (const auto& e : std::filesystem::directory_iterator(regressions_dir()))
-    if (e.is_regular_file() && kOpenFindings.count(e.path().filename().string()) == (open ? 1u : 0u))
+    if (e.is_regular_file())
       out.push_back(e.path());
   std::sort(out.begin(), out.end());
   return out;
@@ -100,22 +80,10 @@ bool replay(const std::filesystem::path& file) {
 
 TEST_CASE("fuzz findings replay through their harness's check", "[fuzz]") {
   if (!nasbench_test::require_fixture(regressions_dir())) return;
-  for (const auto& file : findings(false)) {
+  const auto files = findings();
+  CHECK(files.size() >= 2);
+  for (const auto& file : files) {
     CAPTURE(file.filename().string());
-    CHECK_NOTHROW(replay(file));
-  }
-}
-
-// The open findings of kOpenFindings: they leak, which only LeakSanitizer sees,
-// so its leak checking is off while they run (no report at exit) until the bug
-// is fixed; then move them out of kOpenFindings.
-TEST_CASE("open fuzz findings (known bugs, see kOpenFindings)", "[fuzz][!mayfail]") {
-  if (!nasbench_test::require_fixture(regressions_dir())) return;
-  for (const auto& file : findings(true)) {
-    CAPTURE(file.filename().string());
-#ifdef NASBENCH_TEST_LSAN
-    __lsan::ScopedDisabler no_leak_reports;
-#endif
     CHECK_NOTHROW(replay(file));
   }
 }

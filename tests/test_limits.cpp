@@ -8,6 +8,7 @@
 #include <bzlib.h>
 
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <string>
 
@@ -131,4 +132,29 @@ TEST_CASE("limits: declared sizes beyond the input and deep nesting are LoadErro
   const pk::Value v = pk::loads(s);
   CHECK(v.repr().find("...") != std::string::npos);
   CHECK_THROWS_WITH(v.hash(), Catch::Contains("nested deeper than"));
+}
+
+TEST_CASE("limits: a self-referencing container that the result does not reach is freed", "[limits][pickle]") {
+  // d = {}; d[''] = d; d['inner'] = {'marker': None}; d is popped (only the memo
+  // holds it), and the pickle returns ''. The inner dict becomes a handle whose
+  // payload shows whether d was freed (a fuzz finding: it leaked).
+  std::weak_ptr<void> payload;
+  pk::ReaderOptions options;
+  options.on_complete = [&](pk::Value& v) {
+    if (v.is_dict() && v.find("marker") != nullptr) {
+      auto p = std::make_shared<int>(1);
+      payload = p;
+      v.become_handle(7, p);
+    }
+  };
+  const std::string get0("h\0", 2), put0("q\0", 2);
+  const std::string s = "\x80\x02}" + put0 + "(" + binunicode("") + get0 + binunicode("inner") + "}(" +
+                        binunicode("marker") + "Nuu0" + binunicode("") + ".";
+  for (const bool pop : {true, false}) {  // popped: only the memo holds d; else the stack still does
+    const std::string pickle = pop ? s : s.substr(0, s.size() - 7) + binunicode("") + ".";
+    pk::MemorySource src(pickle);
+    const pk::Value v = pk::Reader(src, options).load();
+    CHECK(v.as_str().empty());
+    CHECK(payload.expired());
+  }
 }
