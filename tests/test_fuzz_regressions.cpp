@@ -67,6 +67,8 @@ bool replay(const std::filesystem::path& file) {
     nasbench_fuzz::check_cache(data, size);
   } else if (harness == "cells") {
     nasbench_fuzz::check_cells(data, size);
+  } else if (harness == "weights") {
+    return true;  // needs LibTorch: replayed by test_nn.cpp
   } else if (harness == "protocol") {
     if (!nasbench_test::require_fixture(nasbench_test::bench_fixtures() + "/tiny.pth")) return false;
     nasbench_fuzz::check_protocol(*protocol_api(), data, size);

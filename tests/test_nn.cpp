@@ -9,8 +9,11 @@
 #include <catch2/catch.hpp>
 
 #include "support.hpp"
+#include "../fuzz/check_weights.hpp"
 
 #include <cmath>
+#include <filesystem>
+#include <iterator>
 #include <cstdlib>
 #include <functional>
 #include <fstream>
@@ -313,4 +316,20 @@ TEST_CASE("tensor descriptors that do not fit their storage are LoadErrors, not 
   CHECK_THROWS_WITH(empty(first), Catch::StartsWith("nasbench: no data for tensor storage \""));
   CHECK_THROWS_WITH(reader(sd.dict_items().front().first), "nasbench: expected a tensor, got str");
   CHECK_THROWS_WITH(nn::load_state_dict_file(dir + "/manifest.json"), Catch::Contains("manifest.json"));
+}
+
+TEST_CASE("fuzz findings of the weights reader replay through its check", "[nn][fuzz]") {
+  const std::string dir = NASBENCH_FUZZ_REGRESSIONS_DEFAULT;
+  if (!nasbench_test::require_fixture(dir)) return;
+  int replayed = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("weights-", 0) != 0) continue;
+    CAPTURE(name);
+    std::ifstream in(e.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK_NOTHROW(nasbench_fuzz::check_weights(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+    ++replayed;
+  }
+  CHECK(replayed >= 1);
 }

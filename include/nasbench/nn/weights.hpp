@@ -79,9 +79,20 @@ class TensorReader {
     for (const auto& [k, v] : dict.dict_items()) {
       if (!k.is_str()) throw LoadError("state dict key " + k.repr() + " is not a str");
       try {
-        out.insert(std::string(k.as_str()), (*this)(v));
+        std::string name(k.as_str());
+        torch::Tensor t = (*this)(v);
+        // A key given twice keeps its first position and its last value, as a
+        // Python dict does (torch's OrderedDict::insert would throw c10::Error).
+        if (torch::Tensor* seen = out.find(name)) {
+          *seen = std::move(t);
+        } else {
+          out.insert(std::move(name), std::move(t));
+        }
       } catch (const LoadError& e) {
         throw LoadError(e.message(), LoadError::kNoOffset, "[" + k.repr() + "]");
+      } catch (const c10::Error& e) {  // anything LibTorch refuses is the file's fault
+        throw LoadError(std::string("LibTorch refused the tensor: ") + e.what_without_backtrace(), LoadError::kNoOffset,
+                        "[" + k.repr() + "]");
       }
     }
     return out;
