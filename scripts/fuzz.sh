@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # Build the libFuzzer harnesses (fuzz/) with clang-14, ASan and UBSan, and run
 # each for SECONDS on a copy of its committed seeds; one summary line per harness.
-# Usage: bash scripts/fuzz.sh [SECONDS] [--harness NAME]   (SECONDS default 60)
+# Usage: bash scripts/fuzz.sh [SECONDS] [--harness NAME] [--seed S]   (SECONDS default 60)
+#        bash scripts/fuzz.sh --smoke   (what CI runs: a fixed number of inputs per harness
+#                                        from seed 1, about a minute each: the same inputs every run)
 # Exit status: 1 when a harness found something (crash, leak, timeout, OOM:
 # the input is kept in build/fuzz/findings/NAME/), 0 otherwise.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 SECONDS_EACH=60
 ONLY=""
+SEED=""
+SMOKE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --harness) [ $# -ge 2 ] || die "--harness needs a name"; ONLY="$2"; shift 2 ;;
     --harness=*) ONLY="${1#--harness=}"; shift ;;
+    --seed) [ $# -ge 2 ] || die "--seed needs a number"; SEED="$2"; shift 2 ;;
+    --smoke) SMOKE=1; SEED=1; shift ;;
     -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *[!0-9]*|"") die "unknown argument \"$1\" (usage: scripts/fuzz.sh [SECONDS] [--harness NAME])" ;;
     *) SECONDS_EACH="$1"; shift ;;
@@ -35,6 +41,9 @@ cmake --build "$BUILD" -j "$JOBS" >&2
 declare -A MAX_LEN=([fuzz_pickle]=16384 [fuzz_api]=16384 [fuzz_cache]=16384 [fuzz_weights]=16384
                     [fuzz_protocol]=4096 [fuzz_cells]=512)
 HARNESSES=(fuzz_pickle fuzz_api fuzz_cache fuzz_weights fuzz_protocol fuzz_cells)
+# --smoke: inputs per harness, about a minute each on the 2-core machine (deterministic with -seed).
+declare -A SMOKE_RUNS=([fuzz_pickle]=100000 [fuzz_api]=150000 [fuzz_cache]=100000 [fuzz_weights]=3000
+                       [fuzz_protocol]=60000 [fuzz_cells]=2000000)
 if [ -n "$ONLY" ]; then
   [ -n "${MAX_LEN[$ONLY]:-}" ] || die "unknown harness \"$ONLY\" (one of: ${HARNESSES[*]})"
   HARNESSES=("$ONLY")
@@ -57,9 +66,16 @@ for h in "${HARNESSES[@]}"; do
   rm -rf "$work" "$findings"
   mkdir -p "$work" "$findings" "$(dirname "$log")"
   cp "$NASBENCH_ROOT/fuzz/corpus/$h/." "$work/" -r
-  say "fuzzing $h for ${SECONDS_EACH}s (log: $log)"
+  if [ "$SMOKE" = 1 ]; then
+    budget=(-runs="${SMOKE_RUNS[$h]}")
+    say "fuzzing $h for ${SMOKE_RUNS[$h]} inputs from seed $SEED (log: $log)"
+  else
+    budget=(-max_total_time="$SECONDS_EACH")
+    say "fuzzing $h for ${SECONDS_EACH}s (log: $log)"
+  fi
+  [ -n "$SEED" ] && budget+=(-seed="$SEED")
   rc=0
-  (cd "$findings" && "$bin" -max_total_time="$SECONDS_EACH" -max_len="${MAX_LEN[$h]}" -timeout=25 \
+  (cd "$findings" && "$bin" "${budget[@]}" -max_len="${MAX_LEN[$h]}" -timeout=25 \
      -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$findings/" "$work") >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   final=$(grep -E '^#[0-9]+' "$log" | tail -1)
@@ -75,6 +91,6 @@ for h in "${HARNESSES[@]}"; do
   summary+=("$(printf '%-14s execs %-9s cov %-6s ft %-7s %s' "$h" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$what")")
 done
 
-say "summary (${SECONDS_EACH}s each; logs in $BUILD/logs)"
+say "summary ($([ "$SMOKE" = 1 ] && echo "smoke: fixed inputs from seed $SEED" || echo "${SECONDS_EACH}s each"); logs in $BUILD/logs)"
 printf '%s\n' "${summary[@]}"
 exit "$failed"

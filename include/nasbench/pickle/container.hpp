@@ -110,6 +110,14 @@ class Document {
 };
 
 namespace detail {
+/// Dismantles a value that is discarded, however the scope is left.
+struct DismantleOnExit {
+  Value& value;
+  ~DismantleOnExit() { dismantle(std::move(value)); }
+};
+}  // namespace detail
+
+namespace detail {
 
 // Pickled 0x1950a86a20f9469cfc6c (LONG1, 10 bytes little-endian): torch's legacy magic number.
 inline constexpr std::uint8_t kLegacyMagic[12] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
@@ -220,12 +228,14 @@ inline void open_legacy(Document& doc, FileSource& file, std::size_t magic_len,
   if (!file.skip(magic_len)) throw LoadError("truncated torch.save header in \"" + doc.path + "\"", 0);
   ReaderOptions plain;
   Value version = Reader(file, plain).load();
+  const DismantleOnExit version_guard{version};  // the header pickles are never returned: free their cycles too
   if (!version.is_int() || version.as_int() != 1001)
     throw LoadError(
         "unsupported legacy torch.save protocol version " + version.repr() + " in \"" + doc.path + "\"",
         magic_len);
   const std::uint64_t info_at = file.offset();
   Value sys_info = Reader(file, plain).load();
+  const DismantleOnExit sys_info_guard{sys_info};
   if (sys_info.is_dict()) {
     if (const Value* le = sys_info.find("little_endian"); le && le->is_bool() && !le->as_bool())
       throw LoadError("big-endian torch.save data is not supported in \"" + doc.path + "\"", info_at);
@@ -234,6 +244,7 @@ inline void open_legacy(Document& doc, FileSource& file, std::size_t magic_len,
   doc.root = Reader(file, storages.options(options)).load();
   const std::uint64_t keys_at = file.offset();
   Value keys = Reader(file, plain).load();
+  const DismantleOnExit keys_guard{keys};
   if (!keys.is_list())
     throw LoadError("legacy torch.save storage key list is not a list in \"" + doc.path + "\"", keys_at);
   const std::uint64_t file_size = *file.size();
@@ -336,8 +347,23 @@ inline ReaderOptions with_background_prescan(const ReaderOptions& options, const
 /// content (not by name), and unpickles its root object with `options`
 /// (on_complete and prescan_memo apply to the root pickle only).
 /// LoadError with the path and byte offset for anything malformed.
+namespace detail {
+/// open()'s work, into `doc`.
+inline void open_into(Document& doc, const std::string& path, const ReaderOptions& options);
+}  // namespace detail
+
 [[nodiscard]] inline Document open(const std::string& path, const ReaderOptions& options = {}) {
   Document doc;
+  try {
+    detail::open_into(doc, path, options);
+  } catch (...) {
+    dismantle(std::move(doc.root));  // a root read before the error may hold cycles
+    throw;
+  }
+  return doc;
+}
+
+inline void detail::open_into(Document& doc, const std::string& path, const ReaderOptions& options) {
   doc.path = path;
   auto file = std::make_unique<FileSource>(path);
   const std::size_t n = file->peek(64);
@@ -362,16 +388,16 @@ inline ReaderOptions with_background_prescan(const ReaderOptions& options, const
       std::vector<std::uint8_t> scratch(std::size_t{1} << 16);
       while (bz.read(scratch.data(), scratch.size()) != 0) {
       }
-      return doc;
+      return;
     }
     case Format::kTorchZip:
       file.reset();
       detail::open_torch_zip(doc, options);
-      return doc;
+      return;
     case Format::kTorchLegacy:
       detail::open_legacy(doc, *file, detail::legacy_magic_length(p, n),
                           detail::with_background_prescan(options, path, *file->size()));
-      return doc;
+      return;
     case Format::kPickle:
       if (n < 64 && detail::legacy_magic_prefix(p, n))
         throw LoadError("truncated torch.save header in \"" + path + "\"", 0);
@@ -383,9 +409,8 @@ inline ReaderOptions with_background_prescan(const ReaderOptions& options, const
                         0);
       doc.format = Format::kPickle;
       doc.root = Reader(*file, detail::with_background_prescan(options, path, *file->size())).load();
-      return doc;
+      return;
   }
-  return doc;
 }
 
 }  // namespace nasbench::pickle
