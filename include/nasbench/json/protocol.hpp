@@ -162,8 +162,8 @@ class Args {
   int int32(const nlohmann::json& v, const char* name) const {
     const long long x = integer(v, name);
     if (x < std::numeric_limits<int>::min() || x > std::numeric_limits<int>::max())
-      throw QueryError(fn_ + ": " + name + " " + std::to_string(x) + " is out of range (no " + name +
-                       " of the benchmark is beyond 32 bits)");
+      throw QueryError(fn_ + ": " + name + " " + std::to_string(x) +
+                       " is out of range (the benchmark's seeds and epochs fit in 32 bits)");
     return static_cast<int>(x);
   }
   long long need_int(const char* name) const { return integer(need(name), name); }
