@@ -45,8 +45,8 @@ inline Value Reader::load() {
     // Such a cycle that the result does not reach would never be freed: break
     // the cycles among what the stack and the memo hold beyond the result.
     const auto keep = detail::reachable_containers(result);
-    for (auto& v : stack_) detail::dismantle_except(std::move(v), keep);
-    memo_.for_each_value([&](Value& v) { detail::dismantle_except(std::move(v), keep); });
+    for (auto& v : stack_) detail::dismantle_except(std::move(v), &keep);
+    memo_.for_each_value([&](Value& v) { detail::dismantle_except(std::move(v), &keep); });
   }
   stack_.clear();
   marks_.clear();

@@ -136,39 +136,8 @@ struct Access {
 /// which breaks reference cycles. Only for values being discarded: a pickle
 /// can build a self-referencing container (only malformed or hostile input
 /// does), and such a cycle would otherwise never be freed.
-inline void dismantle_tree(Value root) {
-  std::vector<Value> work;
-  work.push_back(std::move(root));
-  while (!work.empty()) {
-    Value v = std::move(work.back());
-    work.pop_back();
-    Node* n = Access::node(v);
-    if (!n) continue;
-    switch (n->kind) {
-      case Kind::kTuple:
-      case Kind::kList:
-      case Kind::kSet:
-      case Kind::kFrozenSet: {
-        auto& items = Access::seq(v)->items;
-        for (auto& x : items) work.push_back(std::move(x));
-        items.clear();
-        break;
-      }
-      case Kind::kDict: {
-        DictNode* d = Access::dict(v);
-        for (auto& kv : d->items) {
-          work.push_back(std::move(kv.first));
-          work.push_back(std::move(kv.second));
-        }
-        d->items.clear();
-        delete d->index;
-        d->index = nullptr;
-        break;
-      }
-      default: break;
-    }
-  }
-}
+inline void dismantle_except(Value garbage, const std::unordered_set<const Node*>* keep);
+inline void dismantle_tree(Value root) { dismantle_except(std::move(root), nullptr); }
 
 /// The container nodes reachable from `root` (iteratively, any depth).
 inline std::unordered_set<const Node*> reachable_containers(const Value& root) {
@@ -199,16 +168,16 @@ inline std::unordered_set<const Node*> reachable_containers(const Value& root) {
 }
 
 /// dismantle_tree() of `garbage`, except for the containers in `keep` (and
-/// what only they reach): frees the cycles among values being discarded that
-/// share parts with a value being kept.
-inline void dismantle_except(Value garbage, const std::unordered_set<const Node*>& keep) {
+/// what only they reach; none when null): frees the cycles among values being
+/// discarded that share parts with a value being kept.
+inline void dismantle_except(Value garbage, const std::unordered_set<const Node*>* keep) {
   std::vector<Value> work;
   work.push_back(std::move(garbage));
   while (!work.empty()) {
     Value v = std::move(work.back());
     work.pop_back();
     Node* n = Access::node(v);
-    if (!n || keep.count(n)) continue;
+    if (!n || (keep != nullptr && keep->count(n) != 0)) continue;
     switch (n->kind) {
       case Kind::kTuple:
       case Kind::kList:
