@@ -11,6 +11,7 @@
 #include <memory>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "nasbench/pickle.hpp"
 
@@ -157,4 +158,31 @@ TEST_CASE("limits: a self-referencing container that the result does not reach i
     CHECK(v.as_str().empty());
     CHECK(payload.expired());
   }
+}
+
+TEST_CASE("limits: freeing cycles leaves alone what an on_complete hook kept", "[limits][pickle]") {
+  // {'run': {'payload': inner, 'again': inner}} with inner = {'x': 1} read back
+  // through the memo (a container pushed twice, so the reader looks for
+  // cycles). The hook keeps `inner` (as the loader keeps a state dict) and
+  // turns the run into a handle: inner is then reachable from outside the
+  // result only, and must stay whole.
+  std::vector<pk::Value> held;
+  pk::ReaderOptions options;
+  options.on_complete = [&](pk::Value& v) {
+    if (v.is_dict() && v.find("payload") != nullptr) {
+      held.push_back(*v.find("payload"));
+      v.become_handle(9);
+    }
+  };
+  const std::string get1("h\x01", 2), put1("q\x01", 2);
+  const std::string s = "\x80\x02}(" + binunicode("run") + "}(" + binunicode("payload") + "}" + put1 + "(" +
+                        binunicode("x") + "K\x01u" + binunicode("again") + get1 + "uu.";
+  pk::MemorySource src(s);
+  const pk::Value v = pk::Reader(src, options).load();
+  REQUIRE(v.find("run") != nullptr);
+  CHECK(v.find("run")->is_handle());
+  REQUIRE(held.size() == 1);
+  REQUIRE(held[0].is_dict());
+  REQUIRE(held[0].find("x") != nullptr);
+  CHECK(held[0].find("x")->as_int() == 1);
 }

@@ -110,15 +110,15 @@ inline std::string preview(const nlohmann::json& v, std::size_t limit = 200) {
 /// The depth of `v`'s nesting (a scalar is 0), counted without recursion and
 /// stopping once it exceeds `limit`.
 inline int nesting_depth(const nlohmann::json& v, int limit) {
-  std::vector<std::pair<const nlohmann::json*, int>> todo{{&v, 0}};
+  std::vector<std::pair<const nlohmann::json*, int>> pending{{&v, 0}};
   int deepest = 0;
-  while (!todo.empty()) {
-    const auto [node, depth] = todo.back();
-    todo.pop_back();
+  while (!pending.empty()) {
+    const auto [node, depth] = pending.back();
+    pending.pop_back();
     if (!node->is_structured()) continue;
     deepest = std::max(deepest, depth + 1);
     if (deepest > limit) return deepest;
-    for (const auto& child : *node) todo.emplace_back(&child, depth + 1);
+    for (const auto& child : *node) pending.emplace_back(&child, depth + 1);
   }
   return deepest;
 }

@@ -41,12 +41,12 @@ inline Value Reader::load() {
   stats_.memo_entries = memo_.size();
   stats_.memo_kept = memo_.kept();
   if (second_reference_) {
-    // A container referenced twice (GET, DUP) may have been put inside itself.
-    // Such a cycle that the result does not reach would never be freed: break
-    // the cycles among what the stack and the memo hold beyond the result.
-    const auto keep = detail::reachable_containers(result);
-    for (auto& v : stack_) detail::dismantle_except(std::move(v), &keep);
-    memo_.for_each_value([&](Value& v) { detail::dismantle_except(std::move(v), &keep); });
+    // A container pushed twice (GET, DUP) may have been put inside itself; a
+    // cycle that only the stack and the memo hold would never be freed.
+    std::vector<const Value*> dropped;
+    for (const auto& v : stack_) dropped.push_back(&v);
+    memo_.for_each_value([&](Value& v) { dropped.push_back(&v); });
+    detail::free_dropped_cycles(dropped);
   }
   stack_.clear();
   marks_.clear();

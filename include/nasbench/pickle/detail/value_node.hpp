@@ -5,7 +5,7 @@
 /// an include guard below the include instead of `#pragma once`.
 #include <nasbench/pickle/value.hpp>
 
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #ifndef NASBENCH_PICKLE_DETAIL_VALUE_NODE_HPP_
@@ -136,48 +136,14 @@ struct Access {
 /// which breaks reference cycles. Only for values being discarded: a pickle
 /// can build a self-referencing container (only malformed or hostile input
 /// does), and such a cycle would otherwise never be freed.
-inline void dismantle_except(Value garbage, const std::unordered_set<const Node*>* keep);
-inline void dismantle_tree(Value root) { dismantle_except(std::move(root), nullptr); }
-
-/// The container nodes reachable from `root` (iteratively, any depth).
-inline std::unordered_set<const Node*> reachable_containers(const Value& root) {
-  std::unordered_set<const Node*> seen;
-  std::vector<const Value*> work{&root};
-  while (!work.empty()) {
-    const Value* v = work.back();
-    work.pop_back();
-    const Node* n = Access::node(*v);
-    if (!n || !seen.insert(n).second) continue;
-    switch (n->kind) {
-      case Kind::kTuple:
-      case Kind::kList:
-      case Kind::kSet:
-      case Kind::kFrozenSet:
-        for (const auto& x : Access::seq(*v)->items) work.push_back(&x);
-        break;
-      case Kind::kDict:
-        for (const auto& kv : Access::dict(*v)->items) {
-          work.push_back(&kv.first);
-          work.push_back(&kv.second);
-        }
-        break;
-      default: seen.erase(n); break;  // only containers can be part of a cycle
-    }
-  }
-  return seen;
-}
-
-/// dismantle_tree() of `garbage`, except for the containers in `keep` (and
-/// what only they reach; none when null): frees the cycles among values being
-/// discarded that share parts with a value being kept.
-inline void dismantle_except(Value garbage, const std::unordered_set<const Node*>* keep) {
+inline void dismantle_tree(Value root) {
   std::vector<Value> work;
-  work.push_back(std::move(garbage));
+  work.push_back(std::move(root));
   while (!work.empty()) {
     Value v = std::move(work.back());
     work.pop_back();
     Node* n = Access::node(v);
-    if (!n || (keep != nullptr && keep->count(n) != 0)) continue;
+    if (!n) continue;
     switch (n->kind) {
       case Kind::kTuple:
       case Kind::kList:
@@ -200,6 +166,96 @@ inline void dismantle_except(Value garbage, const std::unordered_set<const Node*
         break;
       }
       default: break;
+    }
+  }
+}
+
+/// Calls `f(const Value&)` for every item (keys and values) of the container `v`.
+template <typename F>
+void for_each_child(const Value& v, F&& f) {
+  const Node* n = Access::node(v);
+  if (!n) return;
+  switch (n->kind) {
+    case Kind::kTuple:
+    case Kind::kList:
+    case Kind::kSet:
+    case Kind::kFrozenSet:
+      for (const auto& x : Access::seq(v)->items) f(x);
+      break;
+    case Kind::kDict:
+      for (const auto& kv : Access::dict(v)->items) {
+        f(kv.first);
+        f(kv.second);
+      }
+      break;
+    default: break;
+  }
+}
+
+/// Frees the reference cycles that nothing but `dropped` holds: the values
+/// about to be released (a reader's stack and memo after STOP). Python's cycle
+/// detection by trial deletion, over the containers they reach: a container
+/// with more references than those from `dropped` and from the containers
+/// found is held elsewhere (the result, a value an on_complete hook kept), and
+/// so is everything it reaches; the others are emptied, which frees them.
+inline void free_dropped_cycles(const std::vector<const Value*>& dropped) {
+  std::unordered_map<const Node*, std::size_t> index;
+  std::vector<Value> found;                   // one reference to each container found (counted below)
+  std::vector<std::uint64_t> inside;          // its references from `dropped` and from the containers found
+  const auto count = [&](const Value& v) {
+    const Node* n = Access::node(v);
+    if (!n || !(n->kind == Kind::kTuple || n->kind == Kind::kList || n->kind == Kind::kSet ||
+                n->kind == Kind::kFrozenSet || n->kind == Kind::kDict))
+      return;
+    const auto [it, fresh] = index.emplace(n, found.size());
+    if (fresh) {
+      found.push_back(v);
+      inside.push_back(0);
+    }
+    ++inside[it->second];
+  };
+  for (const Value* v : dropped) count(*v);
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    const Value container = found[i];  // `found` grows while its items are counted
+    for_each_child(container, count);
+  }
+  std::vector<char> held(found.size(), 0);
+  std::vector<std::size_t> work;
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    const std::uint32_t refs = Access::node(found[i])->refs;
+    if (refs == kStickyRefs || refs - 1 > inside[i]) {  // - 1: the reference in `found`
+      held[i] = 1;
+      work.push_back(i);
+    }
+  }
+  while (!work.empty()) {
+    const std::size_t i = work.back();
+    work.pop_back();
+    for_each_child(found[i], [&](const Value& c) {
+      const auto it = index.find(Access::node(c));
+      if (it != index.end() && !held[it->second]) {
+        held[it->second] = 1;
+        work.push_back(it->second);
+      }
+    });
+  }
+  std::vector<Value> released;  // items of the garbage, dropped once every garbage container is emptied
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    if (held[i]) continue;
+    Value& v = found[i];
+    if (Access::node(v)->kind == Kind::kDict) {
+      DictNode* d = Access::dict(v);
+      for (auto& kv : d->items) {
+        released.push_back(std::move(kv.first));
+        released.push_back(std::move(kv.second));
+      }
+      d->items.clear();
+      delete d->index;
+      d->index = nullptr;
+    } else {
+      auto& items = Access::seq(v)->items;
+      for (auto& x : items) released.push_back(std::move(x));
+      items.clear();
     }
   }
 }
