@@ -40,7 +40,7 @@ TEST_CASE("QueryErrors name the bad value and the valid choices", "[api][errors]
   using nasbench::SeedChoice;
   using Catch::Message;
   CHECK(api.size() == 3);
-  CHECK(api.repr() == "NASBench201API(1/3 architectures, file=micro.pickle)");
+  CHECK(api.repr() == "NATStopology(1/3 architectures, fast_mode=False, file=micro.pickle)");  // a plain pickle: NATS
   CHECK_THROWS_MATCHES(api.arch(3), QueryError, Message("nasbench: invalid architecture index 3 (expected 0..2)"));
   CHECK_THROWS_MATCHES(api.query_index_by_arch(-1), QueryError,
                        Message("nasbench: invalid architecture index -1 (expected 0..2)"));

@@ -46,6 +46,7 @@ void BasicAPI<Real>::add_results(int index, std::string hp, ArchResults<Real> re
   check_index(index);
   ensure(static_cast<std::size_t>(index));
   invalidate();
+  results.set_semantics(semantics_);
   auto& slot = arch2infos_[static_cast<std::size_t>(index)];
   if (!slot) slot = std::make_unique<std::vector<HpResults>>();
   for (auto& h : *slot)
@@ -82,6 +83,46 @@ template <typename Real>
 void BasicAPI<Real>::set_source(std::string filename, std::string class_name) {
   filename_ = std::move(filename);
   name_ = std::move(class_name);
+  const Semantics semantics = name_.rfind("NATS", 0) == 0 ? Semantics::kNats : Semantics::kNasBench201;
+  space_ = name_ == "NATSsize" ? SearchSpace::kSize : SearchSpace::kTopology;
+  if (semantics == semantics_) return;
+  semantics_ = semantics;
+  for (std::size_t i = 0; i < arch2infos_.size(); ++i)
+    if (arch2infos_[i] && (!ready_ || ready_[i].load(std::memory_order_acquire)))
+      for (auto& h : *arch2infos_[i]) h.results.set_semantics(semantics);
+  invalidate();
+}
+
+template <typename Real>
+std::string BasicAPI<Real>::class_name_of(Semantics semantics, SearchSpace space) {
+  if (space == SearchSpace::kSize) return "NATSsize";
+  return semantics == Semantics::kNats ? "NATStopology" : "NASBench201API";
+}
+
+template <typename Real>
+std::vector<int> BasicAPI<Real>::evaluated_indexes() const {
+  if (!grows()) return evaluated_;
+  std::vector<int> out;
+  for_each_evaluated([&](int i) { out.push_back(i); });
+  return out;
+}
+
+template <typename Real>
+template <typename Fn>
+void BasicAPI<Real>::for_each_evaluated(Fn&& fn) const {
+  if (!grows()) {
+    for (int i : evaluated_) fn(i);
+    return;
+  }
+  // Fast mode: what was given up front and what queries have loaded since.
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < meta_archs_.size(); ++i) {
+    while (next < evaluated_.size() && evaluated_[next] < static_cast<int>(i)) fn(evaluated_[next++]);
+    const bool given = next < evaluated_.size() && evaluated_[next] == static_cast<int>(i);
+    if (given) ++next;
+    if (given || (ready_[i].load(std::memory_order_acquire) && arch2infos_[i])) fn(static_cast<int>(i));
+  }
+  while (next < evaluated_.size()) fn(evaluated_[next++]);
 }
 
 template <typename Real>
@@ -136,6 +177,9 @@ ArchResults<Real>& BasicAPI<Real>::mutable_meta_info_by_index(const ArchRef& arc
 
 template <typename Real>
 std::string BasicAPI<Real>::get_unique_str(const ArchRef& arch) const {
+  if (space_ == SearchSpace::kSize)
+    throw QueryError("get_unique_str is a topology-space query (this is the size space, where architectures are "
+                     "channels strings)");
   return Structure::parse(this->arch(query_index_by_arch(arch))).to_unique_str(true);
 }
 
@@ -175,6 +219,19 @@ MoreInfo BasicAPI<Real>::get_more_info(const ArchRef& arch, std::string_view dat
   };
   MoreInfo info;
   info.train = summary(train);
+  if (semantics_ == Semantics::kNats) {
+    if (dataset == "cifar10-valid")
+      info.comment =
+          "In this dict, train-loss/accuracy/time is the metric on the train set of CIFAR-10. The "
+          "test-loss/accuracy/time is the performance of the CIFAR-10 test set after training on the train set by " +
+          hp.str() + " epochs. The per-time and total-time indicate the per epoch and total time costs, respectively.";
+    else if (dataset == "cifar10")
+      info.comment =
+          "In this dict, train-loss/accuracy/time is the metric on the train+valid sets of CIFAR-10. The "
+          "test-loss/accuracy/time is the performance of the CIFAR-10 test set after training on the train+valid "
+          "sets by " +
+          hp.str() + " epochs. The per-time and total-time indicate the per epoch and total time costs, respectively.";
+  }
   if (dataset == "cifar10-valid") {
     info.valid = summary(ar.get_metrics(dataset, "x-valid", iepoch, is_random, &rng));
     info.test = attempt("ori-test");
@@ -215,8 +272,10 @@ std::pair<std::string, std::string> BasicAPI<Real>::remap_dataset_set_names(std:
 template <typename Real>
 BestArch BasicAPI<Real>::find_best(std::string_view dataset, std::string_view metric_on_set,
                                    std::optional<double> flop_max, std::optional<double> param_max,
-                                   const Hp& hp) const {
+                                   const Hp& hp, std::optional<bool> enforce_all) const {
   const auto [ds, set] = remap_dataset_set_names(dataset, metric_on_set);
+  if (enforce_all.value_or(fast_mode_) && fast_mode_ && grows())
+    for (std::size_t i : source_->available(meta_archs_.size())) ensure(i);
   const std::shared_ptr<const Column> col = column(hp.str(), ds, set);
   BestArch best;
   // Rows in order: a cost error raises where it is met (the constraints need
@@ -246,11 +305,11 @@ std::map<int, int> BasicAPI<Real>::statistics(std::string_view dataset, const Hp
   if (std::find(valid.begin(), valid.end(), dataset) == valid.end())
     throw unknown_value("dataset", dataset, valid);
   std::map<int, int> counts;
-  for (int index : evaluated_) {
+  for_each_evaluated([&](int index) {
     if (!has_results(index)) throw QueryError("evaluated index " + std::to_string(index) + " has no results");
     const ArchResults<Real>& ar = query_meta_info_by_index(index, hp);
     counts[ar.has_dataset(dataset) ? static_cast<int>(ar.get_dataset_seeds(dataset).size()) : 0] += 1;
-  }
+  });
   return counts;
 }
 
@@ -284,19 +343,32 @@ SimulatedTrial BasicAPI<Real>::simulate_train_eval(const ArchRef& arch, std::str
         "invalid dataset name " + detail::quoted(dataset) + " for simulate_train_eval" +
         expected_one_of(std::initializer_list<std::string_view>{"cifar10", "cifar100", "ImageNet16-120"}));
   const std::string_view ds = dataset == "cifar10" ? std::string_view("cifar10-valid") : dataset;
-  MoreInfo info = get_more_info(index, ds, iepoch, hp, SeedChoice::random(), rng);
+  const MoreInfo info = get_more_info(index, ds, iepoch, hp, SeedChoice::random(), rng);
+  // Python adds None to a float there (TypeError): files without times cannot simulate a trial.
+  auto time = [&](const std::optional<double>& v, const char* key) {
+    if (!v)
+      throw QueryError("simulate_train_eval needs times, and " + std::string(key) + " of architecture " +
+                       std::to_string(index) + " on " + detail::quoted(ds) + " is None (a file without times)");
+    return *v;
+  };
   SimulatedTrial t;
-  if (info.valid && info.valid->accuracy) {
+  if (info.valid) {
     t.valid_accuracy = info.valid->accuracy;
-    t.time_cost = info.train.all_time.value_or(0) + info.valid->per_time.value_or(0);
+    t.time_cost = time(info.train.all_time, "train-all-time") + time(info.valid->per_time, "valid-per-time");
   } else {
-    if (!info.valtest) throw QueryError("no valid or valtest results for " + detail::quoted(dataset));
+    // The valid set is missing at iepoch: Python takes valtest's accuracy, and the valid time per epoch of
+    // a second call at the last epoch (with `dataset` as given, and another random seed).
+    if (!info.valtest)
+      throw QueryError("architecture " + std::to_string(index) + " has neither valid nor valtest results on " +
+                       detail::quoted(ds) + (iepoch ? " at epoch " + std::to_string(*iepoch) : std::string()));
     t.valid_accuracy = info.valtest->accuracy;
-    const MoreInfo last = get_more_info(index, ds, std::nullopt, hp, SeedChoice::random(), rng);
-    const auto& per = last.valid ? last.valid->per_time : last.valtest->per_time;
-    t.time_cost = last.train.all_time.value_or(0) + per.value_or(0);
+    const MoreInfo last = get_more_info(index, dataset, std::nullopt, hp, SeedChoice::random(), rng);
+    if (!last.valid)
+      throw QueryError("architecture " + std::to_string(index) + " has no valid results on " +
+                       detail::quoted(dataset) + " at the last epoch either");
+    t.time_cost = time(info.train.all_time, "train-all-time") + time(last.valid->per_time, "valid-per-time");
   }
-  t.latency = get_latency(index, dataset);
+  t.latency = get_latency(index, dataset, hp);
   if (account_time) used_time_ += t.time_cost;
   t.used_time = used_time_;
   return t;
@@ -323,6 +395,45 @@ void BasicAPI<Real>::clear_params(const ArchRef& arch, std::optional<Hp> hp) {
 }
 
 template <typename Real>
+int BasicAPI<Real>::random(Random& rng) const {
+  if (meta_archs_.empty()) throw QueryError("random() of an empty benchmark");
+  return static_cast<int>(rng.randbelow(meta_archs_.size()));
+}
+
+template <typename Real>
+int BasicAPI<Real>::random() const {
+  std::lock_guard<std::mutex> lock(rng_mutex_);
+  return random(rng_);
+}
+
+template <typename Real>
+std::vector<std::string> BasicAPI<Real>::avaliable_hps() const {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < arch2infos_.size(); ++i) {
+    if (grows() ? !ready_[i].load(std::memory_order_acquire) : !has_results(static_cast<long long>(i))) continue;
+    if (!grows()) ensure(i);
+    if (!arch2infos_[i]) continue;
+    for (const auto& h : *arch2infos_[i])
+      if (std::find(out.begin(), out.end(), h.hp) == out.end()) out.push_back(h.hp);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+template <typename Real>
+void BasicAPI<Real>::reset_archive_dir(std::string directory) {
+  if (source_)
+    if (auto moved = source_->with_directory(directory)) source_ = std::move(moved);
+  archive_dir_ = std::move(directory);
+}
+
+template <typename Real>
+void BasicAPI<Real>::set_fast_mode(std::string directory) {
+  fast_mode_ = true;
+  archive_dir_ = std::move(directory);
+}
+
+template <typename Real>
 void BasicAPI<Real>::seed(std::uint64_t s) {
   std::lock_guard<std::mutex> lock(rng_mutex_);
   rng_ = Random(s);
@@ -330,8 +441,12 @@ void BasicAPI<Real>::seed(std::uint64_t s) {
 
 template <typename Real>
 std::string BasicAPI<Real>::repr() const {
-  return name_ + "(" + std::to_string(evaluated_.size()) + "/" + std::to_string(meta_archs_.size()) +
-         " architectures, file=" + filename_ + ")";
+  std::size_t evaluated = 0;
+  for_each_evaluated([&](int) { ++evaluated; });
+  return name_ + "(" + std::to_string(evaluated) + "/" + std::to_string(meta_archs_.size()) + " architectures, " +
+         (semantics_ == Semantics::kNats ? std::string("fast_mode=") + (fast_mode_ ? "True" : "False") + ", "
+                                         : std::string()) +
+         "file=" + filename_ + ")";
 }
 
 template <typename Real>
@@ -347,6 +462,7 @@ std::optional<std::string> BasicAPI<Real>::query_info_str_by_arch(const ArchRef&
 template <typename Real>
 std::string BasicAPI<Real>::show(long long index) const {
   std::string out;
+  const std::string footer = std::string(40, '<') + "------------" + std::string(40, '<') + "\n";
   auto arch_block = [&](int idx) {
     for (const auto& h : entry(idx)) {
       char head[64];
@@ -355,18 +471,21 @@ std::string BasicAPI<Real>::show(long long index) const {
       out += detail::join(
                  print_information(h.results, std::nullopt), [](const std::string& s) { return s; }, "\n") +
              "\n";
-      out += std::string(40, '<') + "------------" + std::string(40, '<') + "\n";
+      if (semantics_ == Semantics::kNasBench201) out += footer;  // nas_201_api: one per hp
     }
+    if (semantics_ == Semantics::kNats) out += footer;  // nats_bench: one per architecture
   };
   if (index < 0) {
+    // nats_bench v1.8 fails here (it reads the results of index -1); this is what it means to print.
     out += repr() + "\n";
-    for (std::size_t i = 0; i < evaluated_.size(); ++i) {
+    const std::vector<int> evaluated = evaluated_indexes();
+    for (std::size_t i = 0; i < evaluated.size(); ++i) {
       char head[128];
-      std::snprintf(head, sizeof head, " The (%5zu/%5zu) %06d-th architecture! ", i, evaluated_.size(),
-                    evaluated_[i]);
+      std::snprintf(head, sizeof head, " The (%5zu/%5zu) %06d-th architecture! ", i, evaluated.size(),
+                    evaluated[i]);
       out += "\n" + std::string(10, '-') + head + std::string(10, '-') + "\n";
-      out += "arch : " + meta_archs_.at(static_cast<std::size_t>(evaluated_[i])) + "\n";
-      arch_block(evaluated_[i]);
+      out += "arch : " + meta_archs_.at(static_cast<std::size_t>(evaluated[i])) + "\n";
+      arch_block(evaluated[i]);
     }
   } else if (static_cast<std::size_t>(index) < meta_archs_.size()) {
     if (!has_results(index))
@@ -389,10 +508,11 @@ std::vector<std::string> BasicAPI<Real>::print_information(const ArchResults<Rea
   list += "]";
   std::vector<std::string> lines{info.arch_str,
                                  "datasets : " + list + ", extra-info : " + extra_info.value_or("None")};
-  auto metric2str = [](const Metrics& m) {
+  const bool nats = info.semantics() == Semantics::kNats;
+  auto metric2str = [nats](const Metrics& m) {
     char buf[96];
-    std::snprintf(buf, sizeof buf, "loss = %.3f, top1 = %.2f%%", m.loss.value_or(NAN),
-                  m.accuracy.value_or(NAN));
+    std::snprintf(buf, sizeof buf, nats ? "loss = %.3f & top1 = %.2f%%" : "loss = %.3f, top1 = %.2f%%",
+                  m.loss.value_or(NAN), m.accuracy.value_or(NAN));
     return std::string(buf);
   };
   for (const auto& ds : names) {
@@ -413,6 +533,9 @@ std::vector<std::string> BasicAPI<Real>::print_information(const ArchResults<Rea
     if (ds == "cifar10-valid") {
       line2 = std::string(pad) + " train : [" + metric2str(train) + "], valid : [" +
               metric2str(info.get_metrics(ds, "x-valid", std::nullopt, SeedChoice::mean())) + "]";
+      if (nats && looks_like_channels(info.arch_str))  // nats_bench's size space also prints the test set
+        line2.insert(line2.size() - 1,
+                     "], test : [" + metric2str(info.get_metrics(ds, "ori-test", std::nullopt, SeedChoice::mean())));
     } else if (ds == "cifar10") {
       line2 = std::string(pad) + " train : [" + metric2str(train) + "], test  : [" +
               metric2str(info.get_metrics(ds, "ori-test", std::nullopt, SeedChoice::mean())) + "]";
@@ -465,6 +588,11 @@ auto BasicAPI<Real>::column(const std::string& hp, const std::string& ds, const 
     -> std::shared_ptr<const Column> {
   const std::string key = hp + '\n' + ds + '\n' + set;
   std::lock_guard<std::mutex> lock(cache_mutex_);
+  if (const std::uint64_t generation = generation_.value.load(std::memory_order_acquire);
+      generation != columns_generation_) {  // fast mode loaded more architectures since
+    columns_.clear();
+    columns_generation_ = generation;
+  }
   if (auto it = columns_.find(key); it != columns_.end()) return it->second;
   if (source_ && source_columns_valid_)
     if (std::shared_ptr<const Column> stored = source_->column(hp, ds, set)) {
@@ -472,7 +600,7 @@ auto BasicAPI<Real>::column(const std::string& hp, const std::string& ds, const 
       return stored;
     }
   auto col = std::make_shared<Column>();
-  for (int index : evaluated_) {
+  for_each_evaluated([&](int index) {
     col->index.push_back(index);
     double flops = 0, params = 0, accuracy = 0;
     std::string cost_error, metric_error;
@@ -483,13 +611,7 @@ auto BasicAPI<Real>::column(const std::string& hp, const std::string& ds, const 
       const auto& d = ar.runs_of(ds);
       if (d.runs.empty())
         throw QueryError("no run of " + detail::quoted(ds) + " in architecture " + std::to_string(index));
-      std::vector<double> fv, pv;
-      for (std::uint32_t r : d.runs) {
-        fv.push_back(ar.results()[r].flop);
-        pv.push_back(ar.results()[r].params);
-      }
-      flops = detail::numpy_mean(fv);
-      params = detail::numpy_mean(pv);
+      std::tie(flops, params) = ar.flops_and_params(ds);
       try {
         accuracy = ar.get_metrics(ds, set, std::nullopt, SeedChoice::mean()).accuracy.value_or(NAN);
       } catch (const QueryError& e) {
@@ -504,7 +626,7 @@ auto BasicAPI<Real>::column(const std::string& hp, const std::string& ds, const 
     const std::size_t row = col->index.size() - 1;
     if (!cost_error.empty()) col->cost_errors.emplace_back(row, std::move(cost_error));
     if (!metric_error.empty()) col->metric_errors.emplace_back(row, std::move(metric_error));
-  }
+  });
   columns_.emplace(key, col);
   return col;
 }
@@ -519,11 +641,16 @@ void BasicAPI<Real>::invalidate() {
 template <typename Real>
 void BasicAPI<Real>::ensure(std::size_t index) const {
   if (!source_ || ready_[index].load(std::memory_order_acquire)) return;
+  if (source_->grows() && !fast_mode_) return;  // reset_fast_mode(false): nothing more is read
   std::lock_guard<std::mutex> lock(source_mutex_);
   if (ready_[index].load(std::memory_order_relaxed)) return;
-  if (source_->has_results(index))
-    arch2infos_[index] = std::make_unique<std::vector<HpResults>>(source_->load(index));
+  if (source_->has_results(index)) {
+    auto results = std::make_unique<std::vector<HpResults>>(source_->load(index));  // LoadError: stays unread
+    for (auto& h : *results) h.results.set_semantics(semantics_);
+    arch2infos_[index] = std::move(results);
+  }
   ready_[index].store(1, std::memory_order_release);
+  if (source_->grows()) generation_.value.fetch_add(1, std::memory_order_acq_rel);
 }
 
 }  // namespace nasbench

@@ -31,6 +31,8 @@
 #include "nasbench/random.hpp"
 #include "nasbench/results.hpp"
 #include "nasbench/space/dataset.hpp"
+#include "nasbench/space/search_space.hpp"
+#include "nasbench/space/size.hpp"
 #include "nasbench/space/topology.hpp"
 
 namespace nasbench {
@@ -47,10 +49,24 @@ struct MovableMutex : std::mutex {
   MovableMutex(MovableMutex&&) noexcept : std::mutex() {}
   MovableMutex& operator=(MovableMutex&&) noexcept { return *this; }
 };
+
+/// An atomic counter that a move copies (BasicAPI's moves stay defaulted).
+struct MovableCounter {
+  std::atomic<std::uint64_t> value{0};
+  MovableCounter() = default;
+  MovableCounter(MovableCounter&& o) noexcept : value(o.value.load()) {}
+  MovableCounter& operator=(MovableCounter&& o) noexcept {
+    value.store(o.value.load());
+    return *this;
+  }
+};
 }  // namespace detail
 
 /// The benchmark: architecture strings in official order and, for each
-/// evaluated architecture, its results per schedule (hp).
+/// evaluated architecture, its results per schedule (hp). A NAS-Bench-201
+/// `.pth` answers as Python's `NASBench201API` (nas_201_api); a NATS-Bench
+/// file or directory as `NATStopology` / `NATSsize` (nats_bench v1.8, whose
+/// differences are listed in docs/semantics.md §7): semantics() tells which.
 ///
 /// @code
 /// auto api = nasbench::NASBench201API::load("NAS-Bench-201-v1_1-096897.pth");   // nasbench/api.hpp
@@ -58,6 +74,10 @@ struct MovableMutex : std::mutex {
 /// double test_acc = *info.test->accuracy;
 /// auto [best, acc] = api.find_best("cifar10", "test", std::nullopt, std::nullopt, "200");
 /// int idx = api.query_index_by_arch("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|");
+///
+/// auto sss = nasbench::create("NATS-sss-v1_0-50262-simple", "sss", /*fast_mode=*/true);  // nasbench/api.hpp
+/// auto info2 = sss.get_more_info("8:8:8:16:32", "cifar10", std::nullopt, "90", nasbench::SeedChoice::mean());
+/// std::string comment = *info2.comment;  // nats_bench's explanation of the keys
 /// @endcode
 ///
 /// Architecture indexes: results give them as `int` (Python's int; the
@@ -122,8 +142,12 @@ class BasicAPI {
   [[nodiscard]] const std::string& filename() const noexcept { return filename_; }
   /// The class name shown by `repr()` (`NASBench201API`, `NATStopology`, ...).
   [[nodiscard]] const std::string& class_name() const noexcept { return name_; }
-  /// Sets the file name shown by `repr()` and the class name (`NASBench201API`, `NATStopology`, ...).
+  /// Sets the file name shown by `repr()` and the class name, which decides
+  /// the semantics and space: `NASBench201API` (nas_201_api, topology),
+  /// `NATStopology` or `NATSsize` (nats_bench). Every result held takes them.
   void set_source(std::string filename, std::string class_name = "NASBench201API");
+  /// The class name of an API with these semantics and space.
+  [[nodiscard]] static std::string class_name_of(Semantics semantics, SearchSpace space);
 
   // ---- the architecture list ----------------------------------------------
 
@@ -135,15 +159,17 @@ class BasicAPI {
   [[nodiscard]] const std::string& operator[](long long index) const { return arch(index); }
   /// Every architecture string (`meta_archs`).
   [[nodiscard]] const std::vector<std::string>& meta_archs() const noexcept { return meta_archs_; }
-  /// The evaluated indexes, ascending.
-  [[nodiscard]] const std::vector<int>& evaluated_indexes() const noexcept { return evaluated_; }
+  /// The evaluated indexes, ascending (in fast mode: those loaded so far, as
+  /// nats_bench's `evaluated_indexes`).
+  [[nodiscard]] std::vector<int> evaluated_indexes() const;
   /// Whether architecture `index` has results.
   [[nodiscard]] bool has_results(long long index) const noexcept;
   /// The schedules (hps) of architecture `index`, in load order.
   [[nodiscard]] std::vector<std::string> hps(long long index) const;
 
   /// Python's `query_index_by_arch`: an index in range is returned as is (out
-  /// of range: QueryError); a string or Structure gives its index or -1.
+  /// of range: QueryError); a string or Structure gives its index or -1 (a
+  /// malformed string, too: a channels string of the size space, say).
   [[nodiscard]] int query_index_by_arch(const ArchRef& arch) const;
 
   /// Python's `query_meta_info_by_index(index, hp)`.
@@ -154,7 +180,8 @@ class BasicAPI {
   [[nodiscard]] ArchResults<Real>& mutable_meta_info_by_index(const ArchRef& arch, const Hp& hp = "12");
 
   /// NATS-Bench's `get_unique_str(index)`: the isomorphism key
-  /// (`to_unique_str(consider_zero=True)`) of an architecture.
+  /// (`to_unique_str(consider_zero=True)`) of an architecture; topology space
+  /// only (QueryError in the size space, where Python has no such method).
   [[nodiscard]] std::string get_unique_str(const ArchRef& arch) const;
 
   /// Python's `query_by_index(index, dataname, hp)` with a dataset: seed -> run.
@@ -183,13 +210,19 @@ class BasicAPI {
   [[nodiscard]] static std::pair<std::string, std::string> remap_dataset_set_names(std::string_view dataset,
                                                                                    std::string_view set);
 
-  /// Python's `find_best(dataset, metric_on_set, FLOP_max, Param_max, hp)`:
-  /// the evaluated architecture with the highest seed-mean accuracy at the last
-  /// epoch, among those with flops <= FLOP_max and params <= Param_max; ties
-  /// keep the lowest index; `{-1, nullopt}` when nothing qualifies.
+  /// Python's `find_best(dataset, metric_on_set, FLOP_max, Param_max, hp)`
+  /// (nats_bench: `flop_max`, `param_max`, `enforce_all`): the evaluated
+  /// architecture with the highest seed-mean accuracy at the last epoch, among
+  /// those with flops <= flop_max and params <= param_max; ties keep the lowest
+  /// index; `{-1, nullopt}` when nothing qualifies. `enforce_all` (default:
+  /// fast_mode()) first loads every architecture the fast-mode directory has a
+  /// file for; without fast mode everything is loaded already, so it changes
+  /// nothing (Python asserts there; NATS-Bench issue #7: it also fails on the
+  /// first architecture without a file, where nasbench scans those that have one).
   [[nodiscard]] BestArch find_best(std::string_view dataset, std::string_view metric_on_set,
                                    std::optional<double> flop_max = std::nullopt,
-                                   std::optional<double> param_max = std::nullopt, const Hp& hp = "12") const;
+                                   std::optional<double> param_max = std::nullopt, const Hp& hp = "12",
+                                   std::optional<bool> enforce_all = std::nullopt) const;
 
   /// Python's `statistics(dataset, hp)`: number of seeds -> number of
   /// architectures (0: the dataset is absent), over the evaluated architectures.
@@ -200,19 +233,59 @@ class BasicAPI {
 
   /// Python's `simulate_train_eval(arch, dataset, iepoch, hp, account_time)`:
   /// one random seed's validation accuracy (cifar10 reads cifar10-valid), the
-  /// latency, and the time the trial cost; accumulates used_time() when
-  /// `account_time`. When the valid set is missing at `iepoch` (NATS v1.5
-  /// behaviour) it reports `valtest-accuracy` and the last epoch's time.
+  /// latency (`get_latency(index, dataset, hp)`), and the time the trial cost
+  /// (`train-all-time + valid-per-time`); accumulates used_time() when
+  /// `account_time`. When the valid set is missing at `iepoch` (cifar100 and
+  /// ImageNet16-120 before the last epoch of the 200-epoch data), the accuracy
+  /// is `valtest-accuracy` and the time `train-all-time` at `iepoch` plus
+  /// `valid-per-time` of a second get_more_info at the last epoch (drawing its
+  /// own seed), as both Python APIs do.
   SimulatedTrial simulate_train_eval(const ArchRef& arch, std::string_view dataset,
                                      std::optional<int> iepoch = std::nullopt, const Hp& hp = "12",
                                      bool account_time = true);
   /// simulate_train_eval() drawing from `rng`.
   SimulatedTrial simulate_train_eval(const ArchRef& arch, std::string_view dataset, std::optional<int> iepoch,
                                      const Hp& hp, bool account_time, Random& rng);
-  /// The time accumulated by simulate_train_eval().
+  /// The time accumulated by simulate_train_eval() (Python's `used_time`).
   [[nodiscard]] double used_time() const noexcept { return used_time_; }
   /// Python's `reset_time()`.
   void reset_time() noexcept { used_time_ = 0; }
+
+  /// nats_bench's `random()`: a uniformly random index (`random.randint(0, len-1)`).
+  [[nodiscard]] int random(Random& rng) const;
+  /// random() with the API's own engine (see seed()).
+  [[nodiscard]] int random() const;
+
+  // ---- NATS-Bench (nats_bench's NATStopology / NATSsize) ------------------------
+
+  /// Whose answers this API gives: nas_201_api or nats_bench (results/semantics.hpp).
+  [[nodiscard]] Semantics semantics() const noexcept { return semantics_; }
+  /// The search space (the topology space for NAS-Bench-201).
+  [[nodiscard]] SearchSpace search_space() const noexcept { return space_; }
+  /// nats_bench's `search_space_name`: "topology" or "size".
+  [[nodiscard]] std::string_view search_space_name() const noexcept { return to_string(space_); }
+  /// nats_bench's `is_size`.
+  [[nodiscard]] bool is_size() const noexcept { return space_ == SearchSpace::kSize; }
+  /// nats_bench's `is_topology`.
+  [[nodiscard]] bool is_topology() const noexcept { return space_ == SearchSpace::kTopology; }
+  /// nats_bench's `full_train_epochs`: 200 (topology) or 90 (size).
+  [[nodiscard]] int full_train_epochs() const noexcept { return nasbench::full_train_epochs(space_); }
+  /// nats_bench's `full_epochs_in_paper`: 200 (topology) or 90 (size).
+  [[nodiscard]] int full_epochs_in_paper() const noexcept { return nasbench::full_train_epochs(space_); }
+  /// nats_bench's `avaliable_hps` (spelled as in Python): the hps of the
+  /// results loaded so far, sorted (Python gives a set's order).
+  [[nodiscard]] std::vector<std::string> avaliable_hps() const;
+  /// nats_bench's `fast_mode`: architectures are read from archive_dir() on first use.
+  [[nodiscard]] bool fast_mode() const noexcept { return fast_mode_; }
+  /// nats_bench's `archive_dir`: the directory fast mode reads (nullopt: None).
+  [[nodiscard]] const std::optional<std::string>& archive_dir() const noexcept { return archive_dir_; }
+  /// nats_bench's `reset_archive_dir(dir)`: later first uses read `directory`.
+  void reset_archive_dir(std::string directory);
+  /// nats_bench's `reset_fast_mode(flag)`: without fast mode, architectures
+  /// not loaded yet stay unloaded (queries name them as not evaluated).
+  void reset_fast_mode(bool fast_mode) noexcept { fast_mode_ = fast_mode; }
+  /// Marks this API as fast mode over `directory` (the io layer's create() does).
+  void set_fast_mode(std::string directory);
 
   /// Python's `get_net_param(index, dataset, seed, hp)`: the trained weights of
   /// one run, nullptr when the file holds none (the `-simple` releases).
@@ -252,6 +325,10 @@ class BasicAPI {
 
  private:
   void check_index(long long index) const;
+  /// evaluated_indexes() without a copy when nothing grows.
+  template <typename Fn>
+  void for_each_evaluated(Fn&& fn) const;
+  bool grows() const noexcept { return source_ && source_->grows(); }
   const std::vector<HpResults>& entry(long long index) const;
   std::vector<HpResults>& mutable_entry(long long index);
   static Random& dummy_rng();
@@ -267,11 +344,19 @@ class BasicAPI {
   std::vector<int> evaluated_;
   std::vector<std::string> skipped_hps_;  ///< left out by LoadOptions::hps
   std::string filename_, name_ = "NASBench201API";
+  Semantics semantics_ = Semantics::kNasBench201;
+  SearchSpace space_ = SearchSpace::kTopology;
+  bool fast_mode_ = false;
+  std::optional<std::string> archive_dir_;
+  /// Incremented whenever fast mode loads an architecture: find_best columns
+  /// built before describe fewer architectures.
+  mutable detail::MovableCounter generation_;
   double used_time_ = 0;
   mutable detail::MovableMutex rng_mutex_;
   mutable Random rng_{0};
   mutable detail::MovableMutex cache_mutex_;
   mutable std::map<std::string, std::shared_ptr<const Column>> columns_;
+  mutable std::uint64_t columns_generation_ = 0;  ///< generation_ when columns_ were built
   std::shared_ptr<const Source> source_;  ///< where architectures come from on first use (a cache file), or null
   std::unique_ptr<std::atomic<std::uint8_t>[]> ready_;  ///< per architecture: taken from source_
   bool source_columns_valid_ = false;

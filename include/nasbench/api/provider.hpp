@@ -55,6 +55,24 @@ class ResultsProvider {
   /// A stored find_best column, or nullptr.
   [[nodiscard]] virtual std::shared_ptr<const BestColumn> column(const std::string& hp, const std::string& dataset,
                                                                  const std::string& set) const = 0;
+  /// Whether the evaluated architectures are those loaded so far (NATS-Bench
+  /// fast mode: `evaluated_indexes` grows as queries read files), rather than
+  /// every architecture with results (a cache).
+  [[nodiscard]] virtual bool grows() const noexcept { return false; }
+  /// The architectures that can be loaded, ascending (what
+  /// `find_best(..., enforce_all=True)` scans); by default those with results.
+  [[nodiscard]] virtual std::vector<std::size_t> available(std::size_t count) const {
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < count; ++i)
+      if (has_results(i)) out.push_back(i);
+    return out;
+  }
+  /// The same source reading from `directory` (NATS-Bench's
+  /// `reset_archive_dir`), or nullptr when the source has no directory.
+  [[nodiscard]] virtual std::shared_ptr<const ResultsProvider> with_directory(const std::string& directory) const {
+    (void)directory;
+    return nullptr;
+  }
 };
 
 }  // namespace nasbench

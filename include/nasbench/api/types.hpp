@@ -59,6 +59,8 @@ struct SetSummary {
 struct MoreInfo {
   SetSummary train;
   std::optional<SetSummary> valid, test, valtest;
+  /// nats_bench's `comment` key (cifar10-valid and cifar10): what the keys mean.
+  std::optional<std::string> comment;
 };
 
 /// `find_best`: the index (-1 when nothing qualifies) and its accuracy.

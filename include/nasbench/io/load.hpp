@@ -226,7 +226,11 @@ pickle::Document open_streaming(const std::string& path, const LoadOptions& opti
 /// Loads a benchmark from `path`: a NAS-Bench-201 `.pth` (legacy or zip
 /// torch.save), a NATS-Bench single file (pickle or bz2 pickle), or a NATS-Bench
 /// directory with `meta.pickle.pbz2` and `NNNNNN.pickle.pbz2` files (every one
-/// of them is loaded). LoadError for anything unreadable or off-schema.
+/// of them is loaded), or a nasbench cache. LoadError for anything unreadable
+/// or off-schema. A `.pth` answers with nas_201_api's semantics, a NATS-Bench
+/// file or directory with nats_bench's, in the space its architectures are
+/// from (the cache keeps what it was written from). io/nats.hpp's create()
+/// is nats_bench's `create(path, space, fast_mode)`.
 template <typename Real>
 [[nodiscard]] BasicAPI<Real> load_api(const std::string& path, const LoadOptions& options = {}) {
   namespace fs = std::filesystem;
@@ -281,10 +285,14 @@ template <typename Real>
   // A first pass finds the memo entries that are ever read back, so only those
   // are kept: the working set stays bounded (3x less peak memory on large
   // files). Not for bz2, where the second pass would decompress everything twice.
-  const bool prescan = pickle::detect_format(path) != pickle::Format::kBz2Pickle;
+  const pickle::Format format = pickle::detect_format(path);
+  const bool prescan = format != pickle::Format::kBz2Pickle;
   auto table = std::make_shared<StorageTable>();
   BasicAPI<Real> api =
       from_document<Real>(open_streaming<Real>(path, options, counter, table, prescan), path, table, options);
+  // The container decides the semantics: NATS-Bench releases are plain (bz2) pickles, NAS-Bench-201's torch.save files.
+  const bool nats = format == pickle::Format::kPickle || format == pickle::Format::kBz2Pickle;
+  api.set_source(api.filename(), class_name_for(api.meta_archs(), nats));
   if (options.progress) options.progress(*counter);
   release_free_memory();
   return api;

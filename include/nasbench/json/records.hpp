@@ -47,7 +47,8 @@ inline void to_json(nlohmann::json& out, const TimeInfo& t) {
 
 /// `get_metrics`: `iepoch`, `loss`, `accuracy`, `cur_time`, `all_time`.
 inline void to_json(nlohmann::json& out, const Metrics& m) {
-  out = {{"iepoch", detail::opt_json(m.iepoch)},
+  out = {{"iepoch", m.iepoch_is_int && m.iepoch ? nlohmann::json(static_cast<long long>(*m.iepoch))
+                                                : detail::opt_json(m.iepoch)},
          {"loss", detail::opt_json(m.loss)},
          {"accuracy", detail::opt_json(m.accuracy)},
          {"cur_time", detail::opt_json(m.cur_time)},
@@ -61,7 +62,8 @@ inline void to_json(nlohmann::json& out, const CostInfo& c) {
 }
 
 /// `get_more_info`: `train-loss`, `train-accuracy`, `train-per-time`,
-/// `train-all-time`, then the same for `valid`, `test`, `valtest` when present.
+/// `train-all-time`, nats_bench's `comment`, then the same for `valid`,
+/// `test`, `valtest` when present.
 inline void to_json(nlohmann::json& out, const MoreInfo& info) {
   out = nlohmann::json::object();
   auto put = [&](const char* prefix, const SetSummary& s) {
@@ -72,6 +74,7 @@ inline void to_json(nlohmann::json& out, const MoreInfo& info) {
     out[p + "-all-time"] = detail::opt_json(s.all_time);
   };
   put("train", info.train);
+  if (info.comment) out["comment"] = *info.comment;
   if (info.valid) put("valid", *info.valid);
   if (info.test) put("test", *info.test);
   if (info.valtest) put("valtest", *info.valtest);

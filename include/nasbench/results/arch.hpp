@@ -41,7 +41,18 @@ class ArchResults {
   std::vector<std::string> skipped_datasets;  ///< left out by LoadOptions::datasets
 
   /// Adds one run under the `(dataset, seed)` key (loaders call this in file order).
-  void add_result(ResultsCount<Real> r) { results_.push_back(std::move(r)); }
+  void add_result(ResultsCount<Real> r) {
+    r.semantics = semantics_;
+    results_.push_back(std::move(r));
+  }
+
+  /// Whose answers these results give (nas_201_api or nats_bench; results/semantics.hpp).
+  [[nodiscard]] Semantics semantics() const noexcept { return semantics_; }
+  /// Sets the semantics of these results and of every run (the API does, from the file it read).
+  void set_semantics(Semantics s) noexcept {
+    semantics_ = s;
+    for (auto& r : results_) r.semantics = s;
+  }
   /// Declares `dataset_seed[dataset] = seeds`; every seed must have a run.
   void set_dataset_seeds(std::string dataset, std::vector<int> seeds) {
     DatasetRuns d{std::move(dataset), std::move(seeds), {}};
@@ -106,24 +117,39 @@ class ArchResults {
     return metrics(dataset, setname, iepoch, choice, rng, /*raise=*/false);
   }
 
+  /// The `flops` and `params` of get_compute_costs(dataset): the seed means,
+  /// and under nats_bench semantics its v1.6 patch of legacy values: when the
+  /// seeds' values printed with 5 decimals differ, seed 888's value (a
+  /// QueryError when seed 888 has no run, where Python raises ValueError).
+  [[nodiscard]] std::pair<double, double> flops_and_params(std::string_view dataset) const {
+    const DatasetRuns& d = runs_of(dataset);
+    if (d.runs.empty()) throw QueryError("no run of " + detail::quoted(dataset));
+    std::vector<double> flops, params;
+    for (std::uint32_t r : d.runs) {
+      flops.push_back(results_[r].flop);
+      params.push_back(results_[r].params);
+    }
+    if (semantics_ == Semantics::kNats) {
+      patch_legacy_costs(d, flops, "flops");
+      patch_legacy_costs(d, params, "params");
+    }
+    return {detail::mean_of(semantics_, flops), detail::mean_of(semantics_, params)};
+  }
+
   /// Python's `get_compute_costs(dataset)`.
   [[nodiscard]] CostInfo get_compute_costs(std::string_view dataset) const {
     const DatasetRuns& d = runs_of(dataset);
     CostInfo c;
-    std::vector<double> flops, params, latencies;
+    std::vector<double> latencies;
     std::vector<TimeInfo> times;
     for (std::uint32_t r : d.runs) {
       const auto& run = results_[r];
-      flops.push_back(run.flop);
-      params.push_back(run.params);
       const double lat = run.get_latency();
       if (lat > 0) latencies.push_back(lat);
       times.push_back(run.get_times());
     }
-    if (d.runs.empty()) throw QueryError("no run of " + detail::quoted(dataset));
-    c.flops = detail::numpy_mean(flops);
-    c.params = detail::numpy_mean(params);
-    if (!latencies.empty()) c.latency = detail::numpy_mean(latencies);
+    std::tie(c.flops, c.params) = flops_and_params(dataset);
+    if (!latencies.empty()) c.latency = detail::mean_of(semantics_, latencies);
     // Python: defaultdict over the keys of every run's get_times(), in first-seen order.
     for (const auto& t : times)
       for (const auto& item : t.items)
@@ -141,7 +167,7 @@ class ArchResults {
         if (!v) throw QueryError("seeds of " + detail::quoted(dataset) + " disagree on whether " + out.key + " exists");
         xs.push_back(*v);
       }
-      out.value = detail::numpy_mean(xs);
+      out.value = detail::mean_of(semantics_, xs);
     }
     return c;
   }
@@ -246,8 +272,9 @@ class ArchResults {
         return std::nullopt;
       }
     }
-    auto one = [](const EpochInfo& e) {
-      return Metrics{static_cast<double>(e.iepoch), e.loss, e.accuracy, e.cur_time, e.all_time};
+    const bool nats = semantics_ == Semantics::kNats;
+    auto one = [nats](const EpochInfo& e) {
+      return Metrics{static_cast<double>(e.iepoch), e.loss, e.accuracy, e.cur_time, e.all_time, nats};
     };
     switch (choice.kind()) {
       case SeedChoice::Kind::kRandom: {
@@ -276,7 +303,7 @@ class ArchResults {
         if (!v) throw QueryError("seeds of " + detail::quoted(dataset) + " disagree on whether times exist");
         xs[i] = *v;
       }
-      return detail::numpy_sum(xs, n) / static_cast<double>(n);  // np.mean
+      return detail::sum_of(semantics_, xs, n) / static_cast<double>(n);  // np.mean, or sum() / len()
     };
     m.iepoch = mean_of([](const EpochInfo& e) { return std::optional<double>(e.iepoch); });
     m.loss = mean_of([](const EpochInfo& e) { return std::optional<double>(e.loss); });
@@ -284,6 +311,26 @@ class ArchResults {
     m.cur_time = mean_of([](const EpochInfo& e) { return e.cur_time; });
     m.all_time = mean_of([](const EpochInfo& e) { return e.all_time; });
     return m;
+  }
+
+  /// nats_bench's `fix_legacy_issue`: `values` (one per seed of `d`) becomes
+  /// seed 888's value alone when their "%.5f" forms are not all equal.
+  static void patch_legacy_costs(const DatasetRuns& d, std::vector<double>& values, const char* what) {
+    if (values.size() < 2) return;
+    char first[64], other[64];
+    std::snprintf(first, sizeof first, "%.5f", values.front());
+    bool differ = false;
+    for (std::size_t i = 1; i < values.size() && !differ; ++i) {
+      std::snprintf(other, sizeof other, "%.5f", values[i]);
+      differ = std::string_view(first) != std::string_view(other);
+    }
+    if (!differ) return;
+    const auto it = std::find(d.seeds.begin(), d.seeds.end(), 888);
+    if (it == d.seeds.end())
+      throw QueryError("the seeds of " + detail::quoted(d.name) + " disagree on " + what +
+                       " and nats_bench's patch of legacy values takes seed 888's, which is absent (seeds: " +
+                       detail::join(d.seeds, [](int x) { return std::to_string(x); }) + ")");
+    values = {values[static_cast<std::size_t>(it - d.seeds.begin())]};
   }
 
   const DatasetRuns* find(std::string_view dataset) const noexcept {
@@ -305,6 +352,7 @@ class ArchResults {
 
   std::vector<ResultsCount<Real>> results_;
   std::vector<DatasetRuns> datasets_;
+  Semantics semantics_ = Semantics::kNasBench201;
 };
 
 }  // namespace nasbench

@@ -87,6 +87,9 @@ class SeedChoice {
 /// where the first seed's value is None, as in Python.
 struct Metrics {
   std::optional<double> iepoch, loss, accuracy, cur_time, all_time;
+  /// Whether Python gives `iepoch` as an int (nats_bench, one seed's values)
+  /// rather than a float (a seed mean; every nas_201_api answer).
+  bool iepoch_is_int = false;
 };
 
 /// `get_compute_costs` / `get_cost_info`: seed means of flops, params, latency

@@ -39,6 +39,8 @@ class ResultsCount {
   std::vector<std::string> eval_names;        ///< as listed in the file
   std::vector<std::pair<std::string, EvalSeries<Real>>> evals;  ///< per set name
   bool eval_times_usable = false;  ///< eval_times is a non-empty dict
+  /// Whose sums get_times() computes (numpy's or Python's); the API sets it.
+  Semantics semantics = Semantics::kNasBench201;
   std::shared_ptr<const NetState> net_state;  ///< trained weights (Python's net_state_dict), or null
 
   /// Python's `get_net_param()`: the trained weights, or nullptr (None).
@@ -127,15 +129,14 @@ class ResultsCount {
   [[nodiscard]] TimeInfo get_times() const {
     TimeInfo info;
     info.items.reserve(2 + 2 * eval_names.size());
-    const auto train = final_only_ ? std::make_pair(time_summary_[0], time_summary_[1]) : train_time_stats();
+    const auto train = stats(final_only_ ? time_summary_[0] : train_time_sums());
     info.items.push_back({"T-train@epoch", train.first});
     info.items.push_back({"T-train@total", train.second});
     for (std::size_t i = 0; i < eval_names.size(); ++i) {
       const std::string& n = eval_names[i];
-      const auto stats = final_only_ ? std::make_pair(time_summary_[2 + 2 * i], time_summary_[3 + 2 * i])
-                                     : eval_time_stats(n);
-      info.items.push_back({"T-" + n + "@epoch", stats.first});
-      info.items.push_back({"T-" + n + "@total", stats.second});
+      const auto set = stats(final_only_ ? time_summary_[1 + i] : eval_time_sums(n));
+      info.items.push_back({"T-" + n + "@epoch", set.first});
+      info.items.push_back({"T-" + n + "@total", set.second});
     }
     return info;
   }
@@ -148,7 +149,8 @@ class ResultsCount {
   void keep_final_epoch_only() {
     if (final_only_) return;
     time_summary_.clear();
-    for (const NamedTime& t : get_times().items) time_summary_.push_back(t.value);  // get_times() reads them back
+    time_summary_.push_back(train_time_sums());  // get_times() reads them back
+    for (const auto& n : eval_names) time_summary_.push_back(eval_time_sums(n));
     time_summary_.shrink_to_fit();
     const std::size_t last = last_epoch();
     for (Series<Real>* x : {&train_acc1es, &train_acc5es, &train_losses}) x->keep_only(last);
@@ -190,7 +192,7 @@ class ResultsCount {
     s.precompute_totals();
     train_times = std::move(s);
     if (final_only_) {
-      std::tie(time_summary_[0], time_summary_[1]) = train_time_stats();
+      time_summary_[0] = train_time_sums();
       train_times->keep_only(last_epoch());
     }
   }
@@ -206,7 +208,7 @@ class ResultsCount {
     if (final_only_) {
       for (std::size_t i = 0; i < eval_names.size(); ++i)
         if (eval_names[i] == eval_name || !was_usable)  // other sets' times become visible too
-          std::tie(time_summary_[2 + 2 * i], time_summary_[3 + 2 * i]) = eval_time_stats(eval_names[i]);
+          time_summary_[1 + i] = eval_time_sums(eval_names[i]);
       times.keep_only(last_epoch());
     }
   }
@@ -253,20 +255,34 @@ class ResultsCount {
     throw missing("eval_acc1es");
   }
 
-  /// T-train@epoch and @total: numpy's mean and sum of the train times present.
-  std::pair<std::optional<double>, std::optional<double>> train_time_stats() const {
+  /// One time series summed both ways (numpy's pairwise sum for nas_201_api,
+  /// Python's sum() for nats_bench), so that a final-epoch-only run keeps both.
+  struct TimeSums {
+    std::optional<double> numpy, python;  ///< None: the key's value is None
+    std::size_t count = 0;
+  };
+  static TimeSums sums_of(const std::vector<double>& v) {
+    return {detail::numpy_sum(v), detail::python_sum(v), v.size()};
+  }
+  /// `T-...@epoch` (the mean) and `T-...@total` (the sum) under `semantics`.
+  std::pair<std::optional<double>, std::optional<double>> stats(const TimeSums& t) const {
+    const std::optional<double>& sum = semantics == Semantics::kNats ? t.python : t.numpy;
+    if (!sum) return {};
+    return {*sum / static_cast<double>(t.count), *sum};
+  }
+  /// T-train@epoch and @total: over the train times present, in epoch order.
+  TimeSums train_time_sums() const {
     if (!train_times) return {};
-    const auto v = train_times->values();
-    return {detail::numpy_mean(v), detail::numpy_sum(v)};
+    return sums_of(train_times->values());
   }
   /// T-<set>@epoch and @total: None unless every epoch has an eval time.
-  std::pair<std::optional<double>, std::optional<double>> eval_time_stats(std::string_view set) const {
+  TimeSums eval_time_sums(std::string_view set) const {
     const EvalSeries<Real>* s = find_eval(set);
     if (!eval_times_usable || !s || epochs <= 0) return {};  // Python: np.mean([]) is NaN (epochs 0); we say None
     std::vector<double> xs;
     for (std::size_t i = 0; i < static_cast<std::size_t>(epochs) && s->times.has(i); ++i) xs.push_back(*s->times.get(i));
     if (xs.size() != static_cast<std::size_t>(epochs)) return {};
-    return {detail::numpy_mean(xs), detail::numpy_sum(xs)};
+    return sums_of(xs);
   }
   /// The epoch keep_final_epoch_only() keeps.
   std::size_t last_epoch() const noexcept { return epochs > 0 ? static_cast<std::size_t>(epochs - 1) : 0; }
@@ -290,7 +306,7 @@ class ResultsCount {
     throw QueryError("no epoch " + std::to_string(epoch) + " in " + what + " of " + describe());
   }
 
-  std::vector<std::optional<double>> time_summary_;  ///< get_times() values once final_only_
+  std::vector<TimeSums> time_summary_;  ///< train, then each eval set, once final_only_
   bool final_only_ = false;
 };
 

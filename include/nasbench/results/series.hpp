@@ -1,7 +1,7 @@
 #pragma once
 /// @file results/series.hpp
-/// `Series`: a per-epoch series of one run stored densely, and numpy's
-/// summation, so that means and totals agree with Python to the last bit.
+/// `Series`: a per-epoch series of one run stored densely, and numpy's and
+/// Python's summations, so that means and totals agree with Python to the last bit.
 /// Torch-free, no other dependency.
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "nasbench/error.hpp"
+#include "nasbench/results/semantics.hpp"
 
 namespace nasbench {
 
@@ -47,6 +48,27 @@ inline double numpy_sum(const std::vector<double>& v) { return numpy_sum(v.data(
 /// `np.mean` of float64 values: the pairwise sum divided by the count.
 inline double numpy_mean(const std::vector<double>& v) {
   return numpy_sum(v) / static_cast<double>(v.size());
+}
+
+/// Python's builtin `sum()` of floats as CPython <= 3.11 computes it: left to
+/// right from the int 0 (3.12 compensates the rounding; nats_bench v1.8 was
+/// measured with 3.11). `0 + -0.0` is `0.0`, as in Python.
+inline double python_sum(const double* a, std::size_t n) {
+  if (n == 0) return 0.;
+  double res = a[0] == 0. ? 0. : a[0];
+  for (std::size_t i = 1; i < n; ++i) res += a[i];
+  return res;
+}
+inline double python_sum(const std::vector<double>& v) { return python_sum(v.data(), v.size()); }
+
+/// The sum the API of `s` computes: numpy's (nas_201_api) or Python's (nats_bench).
+inline double sum_of(Semantics s, const double* a, std::size_t n) {
+  return s == Semantics::kNats ? python_sum(a, n) : numpy_sum(a, n);
+}
+inline double sum_of(Semantics s, const std::vector<double>& v) { return sum_of(s, v.data(), v.size()); }
+/// The mean the API of `s` computes: `np.mean` or `sum(x) / len(x)`.
+inline double mean_of(Semantics s, const std::vector<double>& v) {
+  return sum_of(s, v) / static_cast<double>(v.size());
 }
 
 }  // namespace detail
