@@ -33,6 +33,40 @@ bool all_digits(const std::string& s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
+// --space: "tss"/"topology" or "sss"/"size" (CLI11 check).
+std::string check_space(const std::string& text) {
+  try {
+    (void)nasbench::parse_search_space(text);
+  } catch (const nasbench::QueryError& e) {
+    return e.message();
+  }
+  return {};
+}
+
+// A size-space configuration: an official index 0..32767 or a channels string.
+nasbench::Channels resolve_channels(const std::string& arg) {
+  if (all_digits(arg)) {
+    if (arg.size() > 9 || std::stoul(arg) >= nasbench::kSizeSpaceSize)
+      throw nasbench::QueryError("size-space index " + arg + " out of range (0.." +
+                                 std::to_string(nasbench::kSizeSpaceSize - 1) + ")");
+    return nasbench::Channels::from_index(std::stoul(arg));
+  }
+  return nasbench::Channels::parse(arg);
+}
+
+json channels_json(const nasbench::Channels& c) {
+  return {{"index", c.index()}, {"arch", c.str()}, {"channels", c.values},
+          {"genotype", std::string(nasbench::kSizeSpaceGenotype)}};
+}
+
+void print_channels_text(const nasbench::Channels& c) {
+  std::cout << "index:          " << c.index() << " (size space)\n"
+            << "channels:       " << c.str() << '\n'
+            << "layers:         stem+cell " << c.values[0] << ", reduction " << c.values[1] << ", cell "
+            << c.values[2] << ", reduction " << c.values[3] << ", cell " << c.values[4] << '\n'
+            << "cell genotype:  " << nasbench::kSizeSpaceGenotype << '\n';
+}
+
 // An INDEX (decimal) or an architecture STRING.
 nasbench::Structure resolve_arch(const std::string& arg) {
   if (all_digits(arg)) {
@@ -142,12 +176,13 @@ int run_info(const nasbench::BasicAPI<Real>& api, bool as_json) {
 struct BestArgs {
   std::string dataset, metric_on_set, hp = "12";
   std::optional<double> flop_max, param_max;
+  std::optional<bool> enforce_all;
   bool json = false;
 };
 
 template <typename Real>
 int run_best(const nasbench::BasicAPI<Real>& api, const BestArgs& a) {
-  const auto best = api.find_best(a.dataset, a.metric_on_set, a.flop_max, a.param_max, a.hp);
+  const auto best = api.find_best(a.dataset, a.metric_on_set, a.flop_max, a.param_max, a.hp, a.enforce_all);
   if (a.json) {
     json out = {{"index", best.index},
                 {"accuracy", best.accuracy ? json(*best.accuracy) : json(nullptr)},
@@ -163,7 +198,7 @@ int run_best(const nasbench::BasicAPI<Real>& api, const BestArgs& a) {
 }
 
 template <typename Real>
-int run_query(const nasbench::BasicAPI<Real>& api, std::uint64_t seed) {
+int run_query(nasbench::BasicAPI<Real>& api, std::uint64_t seed) {
   nasbench::Random rng(seed);
   nasbench::serve_requests(api, std::cin, stdout, rng);
   return 0;
@@ -210,17 +245,31 @@ int run_main(int argc, char** argv) {
   app.set_version_flag("--version", version);
   app.require_subcommand(1);
 
+  std::string space_name;
+  app.add_option("--space", space_name,
+                 "search space: tss (topology, the default for indexes) or sss (size); with a benchmark, "
+                 "nats_bench's create(): the file must hold that space")
+      ->check(check_space, "SPACE");
+  bool fast_mode = false;
+  app.add_flag("--fast-mode", fast_mode,
+               "nats_bench's fast mode: read a NATS-Bench directory's meta now and each architecture's file on "
+               "first use");
+
   std::vector<std::string> arch_args;
   bool arch_json_out = false;
   auto* arch = app.add_subcommand("arch", "Describe architectures given as strings or official indexes");
-  arch->add_option("ARCH", arch_args, "an architecture string |op~i|+|...| or an official index 0..15624")
+  arch->add_option("ARCH", arch_args,
+                   "an architecture string |op~i|+|...|, a size-space channels string 8:16:24:32:40, or an "
+                   "official index (0..15624; with --space sss 0..32767)")
       ->required();
   arch->add_flag("--json", arch_json_out, "print one JSON object per architecture");
-  arch->footer("Example:\n  nasbench arch 0 '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|'");
+  arch->footer("Example:\n  nasbench arch 0 '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|'\n"
+               "  nasbench arch 8:8:8:16:32\n  nasbench --space sss arch 11");
 
   bool list_canonical = false;
-  auto* list = app.add_subcommand("list", "Print the 15,625 topology-space architectures, one per line, in official index order");
-  list->add_flag("--canonical", list_canonical, "use the canonical enumeration order instead");
+  auto* list = app.add_subcommand("list", "Print the 15,625 topology-space architectures (--space sss: the 32,768 "
+                                          "size-space channels strings), one per line, in official index order");
+  list->add_flag("--canonical", list_canonical, "use the canonical enumeration order instead (topology space)");
 
   bool use_float = false;
   app.add_flag("--float", use_float, "hold results in single precision (half the memory; values rounded)");
@@ -255,6 +304,8 @@ int run_main(int argc, char** argv) {
   best->add_option("--flop-max", best_args.flop_max, "largest FLOPs (millions) allowed")->check(check_limit, "NUMBER");
   best->add_option("--param-max", best_args.param_max, "largest parameter count (millions) allowed")
       ->check(check_limit, "NUMBER");
+  best->add_flag("--enforce-all,!--no-enforce-all", best_args.enforce_all,
+                 "nats_bench's enforce_all: first read every architecture file (default: with --fast-mode)");
   best->add_flag("--json", best_args.json, "print one JSON object");
 
   std::uint64_t query_seed = 0;
@@ -283,7 +334,7 @@ int run_main(int argc, char** argv) {
       const std::string path = benchmark_path(file);
       nasbench::LoadOptions options = load_options;
       options.progress = nasbench::stderr_progress();
-      auto run = [&](const auto& api) -> int {
+      auto run = [&](auto&& api) -> int {
         if (options.progress) std::fputc('\n', stderr);
         if (*info) return run_info(api, info_json);
         if (*show) {
@@ -293,8 +344,10 @@ int run_main(int argc, char** argv) {
         if (*best) return run_best(api, best_args);
         return run_query(api, query_seed);
       };
-      if (use_float) return run(nasbench::NASBench201APIFloat::load(path, options));
-      return run(nasbench::NASBench201API::load(path, options));
+      const std::optional<nasbench::SearchSpace> space =
+          space_name.empty() ? std::nullopt : std::optional(nasbench::parse_search_space(space_name));
+      if (use_float) return run(nasbench::open_nats<float>(path, space, fast_mode, options));
+      return run(nasbench::open_nats<double>(path, space, fast_mode, options));
     }
     if (*convert) {
       if (load_options.final_epoch_only) {
@@ -304,7 +357,13 @@ int run_main(int argc, char** argv) {
       const auto start = std::chrono::steady_clock::now();
       nasbench::LoadOptions options = load_options;
       options.progress = nasbench::stderr_progress();
-      const auto api = nasbench::NASBench201API::load(file, options);
+      if (fast_mode) {
+        std::fprintf(stderr, "nasbench convert: --fast-mode does not apply (a cache holds every architecture)\n");
+        return 2;
+      }
+      const auto api = nasbench::open_nats<double>(
+          file, space_name.empty() ? std::nullopt : std::optional(nasbench::parse_search_space(space_name)), false,
+          options);
       if (options.progress) std::fputc('\n', stderr);
       nasbench::write_cache(api, convert_out);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -314,23 +373,35 @@ int run_main(int argc, char** argv) {
                   api.evaluated_indexes().size(), static_cast<double>(bytes) / 1e6, seconds);
       return 0;
     }
+    const bool size_space = !space_name.empty() && nasbench::parse_search_space(space_name) == nasbench::SearchSpace::kSize;
     if (*arch) {
       bool first = true;
       for (const auto& a : arch_args) {
-        const auto cell = resolve_arch(a);
-        if (arch_json_out) {
-          std::cout << arch_json(cell).dump() << '\n';
-        } else {
-          if (!first) std::cout << '\n';
-          print_arch_text(cell);
-        }
+        if (!first && !arch_json_out) std::cout << '\n';
         first = false;
+        if (size_space || nasbench::looks_like_channels(a) && !all_digits(a)) {
+          const auto c = resolve_channels(a);
+          if (arch_json_out) std::cout << channels_json(c).dump() << '\n';
+          else print_channels_text(c);
+          continue;
+        }
+        const auto cell = resolve_arch(a);
+        if (arch_json_out) std::cout << arch_json(cell).dump() << '\n';
+        else print_arch_text(cell);
       }
     } else if (*list) {
       std::string out;
-      for (std::size_t i = 0; i < nasbench::kTopologySpaceSize; ++i) {
-        out += (list_canonical ? nasbench::canonical_arch(i) : nasbench::official_arch(i)).to_string();
-        out += '\n';
+      if (size_space) {
+        if (list_canonical) {
+          std::fprintf(stderr, "nasbench list: --canonical is the topology space's order (the size space has one)\n");
+          return 2;
+        }
+        for (const auto& c : nasbench::enumerate_size_space()) out += c + '\n';
+      } else {
+        for (std::size_t i = 0; i < nasbench::kTopologySpaceSize; ++i) {
+          out += (list_canonical ? nasbench::canonical_arch(i) : nasbench::official_arch(i)).to_string();
+          out += '\n';
+        }
       }
       std::fwrite(out.data(), 1, out.size(), stdout);
     }

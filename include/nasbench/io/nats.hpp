@@ -167,14 +167,13 @@ class NatsArchiveSource final : public ResultsProvider<Real> {
 /// A NAS-Bench-201 `.pth` opened this way keeps nas_201_api's semantics.
 template <typename Real = double>
 [[nodiscard]] BasicAPI<Real> create(const std::string& path, std::string_view space, bool fast_mode = false,
-                                    const LoadOptions& options = {}) {
+                                    const LoadOptions& options = {});
+
+/// create() with the space as a type, or nullopt: whichever space the file holds.
+template <typename Real = double>
+[[nodiscard]] BasicAPI<Real> open_nats(const std::string& path, std::optional<SearchSpace> space, bool fast_mode,
+                                       const LoadOptions& options = {}) {
   namespace fs = std::filesystem;
-  SearchSpace wanted;
-  try {
-    wanted = parse_search_space(space);
-  } catch (const QueryError& e) {
-    throw LoadError(e.message());
-  }
   std::error_code ec;
   BasicAPI<Real> api;
   if (fast_mode) {
@@ -198,11 +197,22 @@ template <typename Real = double>
   } else {
     api = load_api<Real>(path, options);
   }
-  if (api.search_space() != wanted)
+  if (space && api.search_space() != *space)
     throw LoadError("\"" + path + "\" holds the " + std::string(to_string(api.search_space())) + " space (" +
                     api.class_name() + ", " + std::to_string(api.size()) + " architectures), not the " +
-                    std::string(to_string(wanted)) + " space asked for (space \"" + std::string(space) + "\")");
+                    std::string(to_string(*space)) + " space asked for");
   return api;
+}
+
+template <typename Real>
+BasicAPI<Real> create(const std::string& path, std::string_view space, bool fast_mode, const LoadOptions& options) {
+  SearchSpace wanted;
+  try {
+    wanted = parse_search_space(space);
+  } catch (const QueryError& e) {
+    throw LoadError(e.message());
+  }
+  return open_nats<Real>(path, wanted, fast_mode, options);
 }
 
 }  // namespace nasbench

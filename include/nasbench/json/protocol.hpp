@@ -31,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -201,6 +202,19 @@ class Args {
     if (v.is_string()) return ArchRef(v.get<std::string>());
     return ArchRef(integer(v, name));
   }
+  /// A boolean argument, nullopt when absent.
+  std::optional<bool> opt_bool(const char* name) const {
+    const auto* v = get(name);
+    if (!v) return std::nullopt;
+    if (!v->is_boolean()) throw RequestError(fn_ + ": argument " + detail::quoted(name) + " must be true or false, got " + preview(*v));
+    return v->get<bool>();
+  }
+  /// A number under either of two names (nats_bench's `flop_max`, nas_201_api's `FLOP_max`).
+  std::optional<double> opt_number_either(const char* name, const char* old_name) const {
+    if (get(name) && get(old_name))
+      throw RequestError(fn_ + ": give " + detail::quoted(name) + " or " + detail::quoted(old_name) + ", not both");
+    return get(name) ? opt_number(name) : opt_number(old_name);
+  }
   /// `is_random`: a bool or an int seed.
   SeedChoice choice(bool fallback) const {
     const auto* v = get("is_random");
@@ -223,15 +237,26 @@ const ResultsCount<Real>& run_of(const BasicAPI<Real>& api, const Args& a) {
 
 }  // namespace detail
 
-/// Answers one protocol request against `api`; never throws. `rng` serves
-/// random choices.
-template <typename Real>
-[[nodiscard]] nlohmann::json answer_request(const BasicAPI<Real>& api, const nlohmann::json& request, Random& rng) {
+namespace detail {
+
+/// The functions answer_request knows, for the unknown-function error.
+inline const std::initializer_list<std::string_view>& protocol_functions() {
+  static const std::initializer_list<std::string_view> names = {
+      "len", "arch", "query_index_by_arch", "get_more_info", "get_cost_info", "get_latency", "find_best",
+      "statistics", "get_net_config", "get_dataset_seeds", "get_metrics", "get_train", "get_eval", "get_times",
+      "get_total_epoch", "avaliable_hps", "simulate_train_eval", "used_time", "reset_time", "random",
+      "get_unique_str", "show", "query_info_str_by_arch", "repr", "properties"};
+  return names;
+}
+
+/// answer_request() for a const API (`simulate_train_eval` and `reset_time`
+/// change it: RequestError) or a mutable one.
+template <typename API>
+nlohmann::json answer(API& api, const nlohmann::json& request, Random& rng) {
   using nlohmann::json;
-  using detail::Args;
-  using detail::run_of;
+  constexpr bool kWritable = !std::is_const_v<API>;
   try {
-    if (detail::nesting_depth(request, kMaxRequestDepth) > kMaxRequestDepth)
+    if (nesting_depth(request, kMaxRequestDepth) > kMaxRequestDepth)
       throw RequestError("request nested deeper than " + std::to_string(kMaxRequestDepth) + " levels");
     if (!request.is_object() || !request.contains("fn") || !request["fn"].is_string())
       throw RequestError("a request is an object {\"fn\": NAME, \"args\": {...}}");
@@ -260,11 +285,12 @@ template <typename Real>
       result = nasbench::to_json(api.get_cost_info(a.arch("index"), a.need_str("dataset"), a.hp()));
     } else if (fn == "get_latency") {
       Args a(args, fn, {"index", "dataset", "hp"});
-      result = detail::opt_json(api.get_latency(a.arch("index"), a.need_str("dataset"), a.hp()));
+      result = opt_json(api.get_latency(a.arch("index"), a.need_str("dataset"), a.hp()));
     } else if (fn == "find_best") {
-      Args a(args, fn, {"dataset", "metric_on_set", "FLOP_max", "Param_max", "hp"});
-      result = nasbench::to_json(api.find_best(a.need_str("dataset"), a.need_str("metric_on_set"), a.opt_number("FLOP_max"),
-                             a.opt_number("Param_max"), a.hp()));
+      Args a(args, fn, {"dataset", "metric_on_set", "flop_max", "param_max", "FLOP_max", "Param_max", "hp", "enforce_all"});
+      result = nasbench::to_json(api.find_best(a.need_str("dataset"), a.need_str("metric_on_set"),
+                                               a.opt_number_either("flop_max", "FLOP_max"),
+                                               a.opt_number_either("param_max", "Param_max"), a.hp(), a.opt_bool("enforce_all")));
     } else if (fn == "statistics") {
       Args a(args, fn, {"dataset", "hp"});
       result = json::object();
@@ -292,27 +318,84 @@ template <typename Real>
     } else if (fn == "get_total_epoch") {
       Args a(args, fn, {"index", "hp", "dataset"});
       const auto* ds = a.get("dataset");
-      if (ds && !ds->is_string()) throw RequestError(fn + ": argument \"dataset\" must be a string, got " + detail::preview(*ds));
+      if (ds && !ds->is_string()) throw RequestError(fn + ": argument \"dataset\" must be a string, got " + preview(*ds));
       const auto& ar = api.query_meta_info_by_index(a.arch("index"), a.hp(true));
       result = ds ? ar.get_total_epoch(ds->get_ref<const std::string&>()) : ar.get_total_epoch();
+    } else if (fn == "avaliable_hps") {
+      Args a(args, fn, {});
+      result = api.avaliable_hps();
+    } else if (fn == "simulate_train_eval" || fn == "reset_time") {
+      if constexpr (kWritable) {
+        if (fn == "reset_time") {
+          Args a(args, fn, {});
+          api.reset_time();
+          result = nullptr;
+        } else {
+          Args a(args, fn, {"arch", "dataset", "iepoch", "hp", "account_time"});
+          result = nasbench::to_json(api.simulate_train_eval(a.arch("arch"), a.need_str("dataset"), a.opt_int("iepoch"),
+                                                             a.hp(), a.opt_bool("account_time").value_or(true), rng));
+        }
+      } else {
+        throw RequestError(fn + " changes the API's time accounting, and this API is read-only");
+      }
+    } else if (fn == "used_time") {
+      Args a(args, fn, {});
+      result = api.used_time();
+    } else if (fn == "random") {
+      Args a(args, fn, {});
+      result = api.random(rng);
+    } else if (fn == "get_unique_str") {
+      Args a(args, fn, {"index"});
+      result = api.get_unique_str(a.arch("index"));
+    } else if (fn == "show") {
+      Args a(args, fn, {"index"});
+      result = api.show(a.get("index") ? a.need_int("index") : -1);
+    } else if (fn == "query_info_str_by_arch") {
+      Args a(args, fn, {"arch", "hp"});
+      result = opt_json(api.query_info_str_by_arch(a.arch("arch"), a.hp()));
+    } else if (fn == "repr") {
+      Args a(args, fn, {});
+      result = api.repr();
+    } else if (fn == "properties") {
+      Args a(args, fn, {});
+      result = {{"class_name", api.class_name()},
+                {"search_space_name", std::string(api.search_space_name())},
+                {"fast_mode", api.fast_mode()},
+                {"full_train_epochs", api.full_train_epochs()},
+                {"full_epochs_in_paper", api.full_epochs_in_paper()},
+                {"is_size", api.is_size()},
+                {"is_topology", api.is_topology()},
+                {"archive_dir", opt_json(api.archive_dir())}};
     } else {
-      throw unknown_value<RequestError>(
-          "function", fn, {"len", "arch", "query_index_by_arch", "get_more_info", "get_cost_info", "get_latency",
-                           "find_best", "statistics", "get_net_config", "get_dataset_seeds", "get_metrics",
-                           "get_train", "get_eval", "get_times", "get_total_epoch"});
+      throw unknown_value<RequestError>("function", fn, protocol_functions());
     }
     return json{{"result", std::move(result)}};
   } catch (const RequestError& e) {
-    return detail::error_reply("RequestError", e.what());
+    return error_reply("RequestError", e.what());
   } catch (const QueryError& e) {
-    return detail::error_reply("QueryError", e.what());
+    return error_reply("QueryError", e.what());
   } catch (const Error& e) {
-    return detail::error_reply("Error", e.what());
+    return error_reply("Error", e.what());
   } catch (const std::exception& e) {
-    return detail::error_reply("RequestError", std::string("nasbench: ") + e.what());
+    return error_reply("RequestError", std::string("nasbench: ") + e.what());
   } catch (...) {
-    return detail::error_reply("Error", "nasbench: unexpected exception while answering the request");
+    return error_reply("Error", "nasbench: unexpected exception while answering the request");
   }
+}
+
+}  // namespace detail
+
+/// Answers one protocol request against `api`; never throws. `rng` serves
+/// random choices. A read-only API answers `simulate_train_eval` and
+/// `reset_time` (which change its time accounting) with a RequestError.
+template <typename Real>
+[[nodiscard]] nlohmann::json answer_request(const BasicAPI<Real>& api, const nlohmann::json& request, Random& rng) {
+  return detail::answer(api, request, rng);
+}
+/// answer_request() for an API that `simulate_train_eval` / `reset_time` may change.
+template <typename Real>
+[[nodiscard]] nlohmann::json answer_request(BasicAPI<Real>& api, const nlohmann::json& request, Random& rng) {
+  return detail::answer(api, request, rng);
 }
 
 namespace detail {
@@ -349,12 +432,9 @@ inline nlohmann::json parse_request(std::string_view line) {
   }
 }
 
-}  // namespace detail
-
-/// Answers one line of text (a JSON request) with one line of JSON (no
-/// newline); never throws, and the reply is always valid UTF-8.
-template <typename Real>
-[[nodiscard]] std::string answer_line(const BasicAPI<Real>& api, std::string_view line, Random& rng) {
+/// answer_line() for a const or a mutable API.
+template <typename API>
+std::string answer_line(API& api, std::string_view line, Random& rng) {
   nlohmann::json reply;
   try {
     reply = answer_request(api, detail::parse_request(line), rng);
@@ -364,6 +444,20 @@ template <typename Real>
     reply = detail::error_reply("RequestError", std::string("nasbench: ") + e.what());
   }
   return reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace detail
+
+/// Answers one line of text (a JSON request) with one line of JSON (no
+/// newline); never throws, and the reply is always valid UTF-8.
+template <typename Real>
+[[nodiscard]] std::string answer_line(const BasicAPI<Real>& api, std::string_view line, Random& rng) {
+  return detail::answer_line(api, line, rng);
+}
+/// answer_line() for an API that `simulate_train_eval` / `reset_time` may change.
+template <typename Real>
+[[nodiscard]] std::string answer_line(BasicAPI<Real>& api, std::string_view line, Random& rng) {
+  return detail::answer_line(api, line, rng);
 }
 
 /// Reads one line of `in` into `line` (without its `\n` or a trailing `\r`),
@@ -395,12 +489,10 @@ inline bool read_request_line(std::istream& in, std::string& line, bool& truncat
   return any;
 }
 
-/// The loop of `nasbench query`: one reply line on `out` for each line of
-/// `in`, flushed after each, until the end of input. Never throws for any
-/// input; returns the number of requests answered.
-template <typename Real>
-std::size_t serve_requests(const BasicAPI<Real>& api, std::istream& in, std::FILE* out, Random& rng,
-                           std::size_t limit = kMaxRequestBytes) {
+namespace detail {
+/// serve_requests() for a const or a mutable API.
+template <typename API>
+std::size_t serve_requests(API& api, std::istream& in, std::FILE* out, Random& rng, std::size_t limit) {
   std::string line;
   bool truncated = false;
   std::size_t answered = 0;
@@ -416,6 +508,22 @@ std::size_t serve_requests(const BasicAPI<Real>& api, std::istream& in, std::FIL
     ++answered;
   }
   return answered;
+}
+}  // namespace detail
+
+/// The loop of `nasbench query`: one reply line on `out` for each line of
+/// `in`, flushed after each, until the end of input. Never throws for any
+/// input; returns the number of requests answered.
+template <typename Real>
+std::size_t serve_requests(const BasicAPI<Real>& api, std::istream& in, std::FILE* out, Random& rng,
+                           std::size_t limit = kMaxRequestBytes) {
+  return detail::serve_requests(api, in, out, rng, limit);
+}
+/// serve_requests() for an API that `simulate_train_eval` / `reset_time` may change.
+template <typename Real>
+std::size_t serve_requests(BasicAPI<Real>& api, std::istream& in, std::FILE* out, Random& rng,
+                           std::size_t limit = kMaxRequestBytes) {
+  return detail::serve_requests(api, in, out, rng, limit);
 }
 
 }  // namespace nasbench

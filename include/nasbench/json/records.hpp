@@ -20,6 +20,9 @@ namespace detail {
 inline nlohmann::json opt_json(const std::optional<double>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
+inline nlohmann::json opt_json(const std::optional<std::string>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
 }  // namespace detail
 
 /// `get_net_config` / `get_config(None)`: the network builder's arguments.
