@@ -92,9 +92,10 @@ class ReLUConvBNImpl : public CellOpImpl {
 };
 TORCH_MODULE(ReLUConvBN);
 
-/// Options of Pooling.
-struct PoolingOptions {
-  PoolingOptions(std::int64_t in_channels, std::int64_t out_channels, std::int64_t stride)
+/// Options of an edge op between channel counts that may hold a BatchNorm
+/// (Pooling's preprocess, FactorizedReduce).
+struct EdgeOpOptions {
+  EdgeOpOptions(std::int64_t in_channels, std::int64_t out_channels, std::int64_t stride)
       : in_channels_(in_channels), out_channels_(out_channels), stride_(stride) {}
   TORCH_ARG(std::int64_t, in_channels);
   TORCH_ARG(std::int64_t, out_channels);
@@ -102,6 +103,9 @@ struct PoolingOptions {
   TORCH_ARG(bool, affine) = true;
   TORCH_ARG(bool, track_running_stats) = true;
 };
+
+/// Options of Pooling.
+using PoolingOptions = EdgeOpOptions;
 
 /// `avg_pool_3x3`: an optional 1x1 ReLUConvBN `preprocess` (only when the
 /// channel count changes) and `op` = AvgPool2d(3, stride, padding 1,
@@ -144,15 +148,7 @@ class IdentityImpl : public CellOpImpl {
 TORCH_MODULE(Identity);
 
 /// Options of FactorizedReduce.
-struct FactorizedReduceOptions {
-  FactorizedReduceOptions(std::int64_t in_channels, std::int64_t out_channels, std::int64_t stride)
-      : in_channels_(in_channels), out_channels_(out_channels), stride_(stride) {}
-  TORCH_ARG(std::int64_t, in_channels);
-  TORCH_ARG(std::int64_t, out_channels);
-  TORCH_ARG(std::int64_t, stride);
-  TORCH_ARG(bool, affine) = true;
-  TORCH_ARG(bool, track_running_stats) = true;
-};
+using FactorizedReduceOptions = EdgeOpOptions;
 
 /// `skip_connect` from `in_channels` to a different `out_channels` or with
 /// stride 2. Children as in the reference: `relu`; at stride 1 `conv` (1x1,
