@@ -1,5 +1,6 @@
 // Tests of the LibTorch part (include/nasbench/nn/): module names, costs,
-// weights, forward passes against Python. Fixtures: tests/fixtures/make_nn_fixtures.py
+// weights, forward passes against Python; both spaces' networks (the size
+// space's from "size space:" on). Fixtures: tests/fixtures/make_nn_fixtures.py
 // (real torch.save) in NASBENCH_NN_FIXTURES; real sample data when present.
 // LibTorch first: Debian's build pulls in glog, whose CHECK macro would
 // otherwise replace Catch's.
@@ -16,6 +17,8 @@
 #include <iterator>
 #include <cstdlib>
 #include <functional>
+#include <map>
+#include <set>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -124,8 +127,9 @@ TEST_CASE("get_cell_based_tiny_net checks its config", "[nn][errors]") {
   CHECK(nn::count_parameters_mb(*nn::get_cell_based_tiny_net(
             json{{"name", "infer.tiny"}, {"C", 16}, {"N", 5}, {"arch_str", kArch1}, {"num_classes", 10}})) ==
         nn::count_parameters_mb(*nn::TinyNetwork(nn::TinyNetworkOptions(16, 5, nasbench::Structure::parse(kArch1), 10))));
-  CHECK_THROWS_WITH(nn::get_cell_based_tiny_net(json{{"name", "infer.shape.tiny"}, {"channels", "8:8:8:8:8"}}),
-                    Catch::StartsWith("nasbench: unsupported network config name \"infer.shape.tiny\""));
+  CHECK_THROWS_WITH(nn::get_cell_based_tiny_net(json{{"name", "infer.tiny.shape"}, {"channels", "8:8:8:8:8"}}),
+                    "nasbench: unsupported network config name \"infer.tiny.shape\" (expected \"infer.tiny\", the "
+                    "topology space, or \"infer.shape.tiny\", the size space)");
   CHECK_THROWS_WITH(nn::get_cell_based_tiny_net(json{{"name", "infer.tiny"}, {"C", 16}, {"N", 5}, {"num_classes", 10}}),
                     Catch::StartsWith("nasbench: network config lacks \"genotype\""));
   CHECK_THROWS_WITH(nn::get_cell_based_tiny_net(json{{"name", "infer.tiny"}, {"C", "16"}, {"N", 5}, {"arch_str", kArch1}, {"num_classes", 10}}),
@@ -332,4 +336,238 @@ TEST_CASE("fuzz findings of the weights reader replay through its check", "[nn][
     ++replayed;
   }
   CHECK(replayed >= 1);
+}
+
+// ---------------------------------------------------------------------------
+// Size space: DynamicShapeTinyNet (infer.shape.tiny)
+// ---------------------------------------------------------------------------
+namespace {
+nasbench::NetConfig shape_config(std::string channels, int num_classes,
+                                 std::string genotype = std::string(nasbench::kSizeSpaceGenotype)) {
+  nasbench::NetConfig c;
+  c.name = "infer.shape.tiny";
+  c.channels = std::move(channels);
+  c.genotype = std::move(genotype);
+  c.num_classes = num_classes;
+  return c;
+}
+std::map<std::string, torch::Tensor> named_tensors(const torch::nn::Module& net) {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& p : net.named_parameters()) out[p.key()] = p.value();
+  for (const auto& b : net.named_buffers()) out[b.key()] = b.value();
+  return out;
+}
+}  // namespace
+
+TEST_CASE("size space: module and parameter names of DynamicShapeTinyNet", "[nn][shape]") {
+  // 8:8:8:16:32: cells 0 and 2 keep 8 channels (skip_connect is Identity), cell 4 goes 16 -> 32
+  // (skip_connect~0 is a FactorizedReduce: conv 1x1 + bn), blocks 1 and 3 are 8 -> 8 and 8 -> 16.
+  auto net = nn::get_cell_based_tiny_net(shape_config("8:8:8:16:32", 10));
+  auto t = named_tensors(*net);
+  CHECK(t.size() == 135);
+  CHECK(t.at("stem.0.weight").sizes().vec() == std::vector<std::int64_t>{8, 3, 3, 3});
+  CHECK(t.count("cells.0.layers.3.conv.weight") == 0);
+  CHECK(t.count("cells.2.layers.3.conv.weight") == 0);
+  CHECK(t.at("cells.4.layers.0.op.1.weight").sizes().vec() == std::vector<std::int64_t>{32, 16, 3, 3});
+  CHECK(t.at("cells.4.layers.2.op.1.weight").sizes().vec() == std::vector<std::int64_t>{32, 32, 3, 3});
+  CHECK(t.at("cells.4.layers.3.conv.weight").sizes().vec() == std::vector<std::int64_t>{32, 16, 1, 1});
+  CHECK(t.at("cells.4.layers.3.bn.num_batches_tracked").scalar_type() == torch::kInt64);
+  CHECK(t.count("cells.4.layers.3.conv.bias") == 0);
+  CHECK(t.at("cells.3.downsample.1.weight").sizes().vec() == std::vector<std::int64_t>{16, 8, 1, 1});
+  CHECK(t.at("cells.3.conv_a.op.1.weight").sizes().vec() == std::vector<std::int64_t>{16, 8, 3, 3});
+  CHECK(t.at("lastact.0.running_var").sizes().vec() == std::vector<std::int64_t>{32});
+  CHECK(t.at("classifier.weight").sizes().vec() == std::vector<std::int64_t>{10, 32});
+  torch::NoGradGuard guard;
+  net->eval();
+  const auto [features, logits] = net->forward(torch::randn({2, 3, 32, 32}));
+  CHECK(features.sizes().vec() == std::vector<std::int64_t>{2, 32});
+  CHECK(logits.sizes().vec() == std::vector<std::int64_t>{2, 10});
+
+  // Another cell between channel counts: avg_pool_3x3 from node 0 gets a 1x1 preprocess, none gives
+  // zeros with C_out channels, skip_connect a FactorizedReduce.
+  const char* every_op = "|avg_pool_3x3~0|+|none~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|none~2|";
+  auto b = nn::DynamicShapeTinyNet(nn::DynamicShapeTinyNetOptions({64, 16, 8, 56, 24}, nasbench::Structure::parse(every_op), 120));
+  t = named_tensors(*b);
+  CHECK(t.count("cells.0.layers.0.preprocess.op.1.weight") == 0);  // 64 -> 64
+  CHECK(t.at("cells.2.layers.0.preprocess.op.1.weight").sizes().vec() == std::vector<std::int64_t>{8, 16, 1, 1});
+  CHECK(t.at("cells.2.layers.3.conv.weight").sizes().vec() == std::vector<std::int64_t>{8, 16, 1, 1});
+  CHECK(t.count("cells.2.layers.1.weight") == 0);
+  b->eval();
+  CHECK(std::get<1>(b->forward(torch::randn({1, 3, 16, 16}))).sizes().vec() == std::vector<std::int64_t>{1, 120});
+
+  // 3N+2 channel counts in general (N = 2): reduction blocks at entries N and 2N+1.
+  auto deep = nn::DynamicShapeTinyNet(
+      nn::DynamicShapeTinyNetOptions({8, 8, 16, 16, 16, 32, 32, 32}, nasbench::Structure::parse(nasbench::kSizeSpaceGenotype), 10));
+  REQUIRE(deep->cells->size() == 8);
+  for (std::size_t i = 0; i < 8; ++i) {
+    CAPTURE(i);
+    CHECK((std::dynamic_pointer_cast<nn::ResNetBasicblockImpl>(deep->cells->ptr(i)) != nullptr) == (i == 2 || i == 5));
+  }
+  // The topology network is the same macro network (get_cell_based_tiny_net returns both as a CellNetwork).
+  CHECK(nn::count_flops_m(nn::get_cell_based_tiny_net(json{{"name", "infer.tiny"}, {"C", 16}, {"N", 5},
+                                                           {"arch_str", nasbench::official_arch(0).to_string()},
+                                                           {"num_classes", 10}}),
+                          32) == Approx(15.64737).margin(5e-7));
+}
+
+TEST_CASE("size space: state dicts from Python load strictly and give Python's outputs", "[nn][shape][weights]") {
+  const std::string dir = nn_fixtures();
+  for (const char* name : {"shape_net_a.pth", "shape_net_b.pth"}) {
+    if (!nasbench_test::require_fixture(dir + "/" + name)) return;
+    CAPTURE(name);
+    const auto file = nn::open_torch_file(dir + "/" + name);
+    const auto& root = file.document.root;
+    auto tensors = file.tensors();
+    const nn::StateDict sd = tensors.state_dict(root.at("state_dict"));
+    auto net = nn::get_cell_based_tiny_net(shape_config(std::string(root.at("channels").as_str()),
+                                                        static_cast<int>(root.at("num_classes").as_int()),
+                                                        std::string(root.at("genotype").as_str())));
+    // The full key list, shapes and dtypes of Python's state_dict().
+    auto ours = named_tensors(*net);
+    CHECK(ours.size() == sd.size());
+    for (const auto& item : sd) {
+      CAPTURE(item.key());
+      REQUIRE(ours.count(item.key()) == 1);
+      CHECK(ours[item.key()].sizes() == item.value().sizes());
+      CHECK(ours[item.key()].scalar_type() == item.value().scalar_type());
+    }
+    nn::load_state_dict(*net, sd);
+    net->eval();
+    torch::NoGradGuard guard;
+    const auto [features, logits] = net->forward(tensors(root.at("input")));
+    CHECK(max_abs_diff(features, tensors(root.at("features"))) < 1e-5);
+    CHECK(max_abs_diff(logits, tensors(root.at("logits"))) < 1e-5);
+  }
+  // FactorizedReduce at stride 2 (no benchmark cell has it): the shifted, zero-padded half.
+  if (!nasbench_test::require_fixture(dir + "/factorized_reduce_s2.pth")) return;
+  const auto file = nn::open_torch_file(dir + "/factorized_reduce_s2.pth");
+  const auto& root = file.document.root;
+  auto tensors = file.tensors();
+  auto fr = nn::FactorizedReduce(nn::FactorizedReduceOptions(root.at("C_in").as_int(), root.at("C_out").as_int(),
+                                                             root.at("stride").as_int()));
+  nn::load_state_dict(*fr, tensors.state_dict(root.at("state_dict")));
+  fr->eval();
+  torch::NoGradGuard guard;
+  const auto x = tensors(root.at("input"));
+  const auto y = fr->forward(x);
+  CHECK(y.sizes().vec() == std::vector<std::int64_t>{2, 9, 4, 4});
+  CHECK(max_abs_diff(y, tensors(root.at("output"))) < 1e-5);
+  double flops = 0;
+  const nn::Shape out = fr->count_flops({6, 7, 7}, flops);
+  CHECK((out.c == 9 && out.h == 4 && out.w == 4));
+  CHECK(flops == 6 * 9 * 4 * 4);
+}
+
+TEST_CASE("size space: params and FLOPs equal the real sss sample's stored values on every dataset",
+          "[nn][shape][costs][real]") {
+  const std::string dir = shared_data() + "/nats-bench-sample/NATS-sss-v1_0-50262-simple";
+  if (!exists(dir + "/meta.pickle.pbz2")) {
+    WARN("SKIPPED: real NATS-Bench sss sample absent (" << dir << ")");
+    return;
+  }
+  std::size_t checked = 0;
+  std::set<std::pair<std::string, std::string>> configs;  // (channels, dataset)
+  for (const char* file : {"000000", "000011", "000284"}) {
+    const auto doc = nasbench::pickle::open(dir + "/" + file + ".pickle.pbz2");
+    for (const auto& [hp, state] : doc.root.dict_items())
+      for (const auto& [key, run] : state.at("all_results").dict_items()) {
+        const std::string dataset(key[0].as_str());
+        const auto& arch = run.at("arch_config");
+        CAPTURE(file, hp.repr(), dataset, key[1].as_int());
+        REQUIRE(arch.at("name").as_str() == "infer.shape.tiny");
+        const std::string channels(arch.at("channels").as_str());
+        CHECK(nasbench::Channels::parse(channels).index() == static_cast<std::size_t>(std::stoi(file)));
+        auto net = nn::get_cell_based_tiny_net(shape_config(channels, static_cast<int>(arch.at("class_num").as_int()),
+                                                            std::string(arch.at("genotype").as_str())));
+        CHECK(arch.at("class_num").as_int() == nasbench::dataset_info(dataset).num_classes);
+        CHECK(std::fabs(run.at("flop").to_double() - nn::count_flops_m(net, nn::input_size(dataset))) < 5e-7);
+        CHECK(std::fabs(run.at("params").to_double() - nn::count_parameters_mb(*net)) < 5e-7);
+        configs.emplace(channels, dataset);
+        ++checked;
+      }
+  }
+  CHECK(configs.size() == 3 * 4);
+  CHECK(checked >= 3 * 4);
+}
+
+TEST_CASE("size space: params and FLOPs of 200 configurations x 3 datasets equal the Python reference",
+          "[nn][shape][costs]") {
+  const std::string path = nn_fixtures() + "/shape_costs.json";
+  if (!nasbench_test::require_fixture(path)) return;
+  std::ifstream in(path);
+  const json rows = json::parse(in);
+  REQUIRE(rows.size() >= 600);
+  std::set<std::string> configs;
+  for (const auto& r : rows) {
+    CAPTURE(r.dump());
+    const auto channels = nasbench::Channels::parse(r["channels"].get<std::string>());
+    CHECK(channels == nasbench::Channels::from_index(r["index"].get<std::size_t>()));  // official order
+    auto net = nn::DynamicShapeTinyNet(nn::DynamicShapeTinyNetOptions(channels, r["num_classes"].get<std::int64_t>()));
+    const std::int64_t hw = r["input_hw"];
+    CHECK(net->count_flops(hw, hw) == r["macs"].get<double>());  // exact integer count
+    std::int64_t n = 0;
+    for (const auto& p : net->parameters()) n += p.numel();
+    CHECK(n == r["num_params"].get<std::int64_t>());
+    CHECK(nn::count_flops_m(net, hw) == Approx(r["flops_m"].get<double>()).epsilon(1e-12));
+    CHECK(nn::count_parameters_mb(*net) == Approx(r["params_mb"].get<double>()).epsilon(1e-12));
+    configs.insert(channels.str());
+  }
+  CHECK(configs.size() >= 200);
+}
+
+TEST_CASE("size space: bad configs, channels and ops are errors that name the value", "[nn][shape][errors]") {
+  const std::string g(nasbench::kSizeSpaceGenotype);
+  CHECK_THROWS_AS(nn::get_cell_based_tiny_net(shape_config("8:8:8:16", 10)), nasbench::ParseError);
+  CHECK_THROWS_WITH(nn::get_cell_based_tiny_net(shape_config("8:8:8:16", 10)),
+                    "nasbench: channels string ends after 4 of 5 values (expected values such as 8:16:24:32:40) at "
+                    "position 8 in \"8:8:8:16\"");
+  CHECK_THROWS_WITH(nn::get_cell_based_tiny_net(json{{"name", "infer.shape.tiny"}, {"channels", "8:8:12:16:32"},
+                                                     {"genotype", g}, {"num_classes", 10}}),
+                    "nasbench: channel count 12 of layer 2 is not a size-space choice (expected one of 8, 16, 24, 32, "
+                    "40, 48, 56, 64) at position 4 in \"8:8:12:16:32\"");
+  CHECK_THROWS_WITH(nn::get_cell_based_tiny_net(json{{"name", "infer.shape.tiny"}, {"genotype", g}, {"num_classes", 10}}),
+                    Catch::StartsWith("nasbench: network config lacks \"channels\""));
+  CHECK_THROWS_WITH(nn::get_cell_based_tiny_net(json{{"name", "infer.shape.tiny"}, {"channels", json::array({8, 8, 8, 8, 8})},
+                                                     {"genotype", g}, {"num_classes", 10}}),
+                    "nasbench: network config \"channels\" must be a string, got [8,8,8,8,8]");
+  CHECK_THROWS_WITH(nn::get_cell_based_tiny_net(json{{"name", "infer.shape.tiny"}, {"channels", "8:8:8:8:8"}, {"num_classes", 10}}),
+                    Catch::StartsWith("nasbench: network config lacks \"genotype\""));
+  CHECK_THROWS_WITH(nn::get_cell_based_tiny_net(shape_config("8:8:8:8:8", 10, "")),
+                    "nasbench: network config \"infer.shape.tiny\" has no genotype");
+  CHECK_THROWS_AS(nn::get_cell_based_tiny_net(shape_config("8:8:8:8:8", 10, "|conv~0|")), nasbench::ParseError);
+  CHECK_THROWS_WITH(nn::get_cell_based_tiny_net(shape_config("8:8:8:8:8", 0)),
+                    "nasbench: DynamicShapeTinyNet needs 3N+2 channel counts >= 1 (5 in the size space) and "
+                    "num_classes >= 1 (got 5 channel counts \"8:8:8:8:8\", num_classes=0)");
+  CHECK_THROWS_WITH(nn::DynamicShapeTinyNet(nn::DynamicShapeTinyNetOptions({8, 8, 8, 8}, nasbench::Structure::parse(g), 10)),
+                    "nasbench: DynamicShapeTinyNet needs 3N+2 channel counts >= 1 (5 in the size space) and "
+                    "num_classes >= 1 (got 4 channel counts \"8:8:8:8\", num_classes=10)");
+  CHECK_THROWS_WITH(nn::FactorizedReduce(nn::FactorizedReduceOptions(8, 16, 3)),
+                    "nasbench: FactorizedReduce stride must be 1 or 2, got 3");
+  // A state dict of another configuration does not load.
+  auto a = nn::get_cell_based_tiny_net(shape_config("8:8:8:16:32", 10));
+  auto b = nn::get_cell_based_tiny_net(shape_config("8:8:8:8:8", 10));
+  nn::StateDict sd;
+  for (const auto& p : a->named_parameters()) sd.insert(p.key(), p.value().detach().clone());
+  for (const auto& p : a->named_buffers()) sd.insert(p.key(), p.value().clone());
+  CHECK_THROWS_WITH(nn::load_state_dict(*b, sd),
+                    Catch::Contains("unexpected keys: cells.4.layers.3.conv.weight, cells.4.layers.3.bn.weight") &&
+                        Catch::Contains("cells.3.conv_a.op.1.weight (file [16, 8, 3, 3], network [8, 8, 3, 3])"));
+}
+
+TEST_CASE("size space: the network runs on every available device", "[nn][shape]") {
+  auto net = nn::get_cell_based_tiny_net(shape_config("64:64:64:64:64", 100));
+  net->eval();
+  net->to(torch::kFloat64);
+  torch::NoGradGuard guard;
+  const auto x = torch::randn({2, 3, 32, 32}, torch::kFloat64);
+  const auto [f, l] = net->forward(x);
+  CHECK(l.sizes().vec() == std::vector<std::int64_t>{2, 100});
+  if (!torch::cuda::is_available()) {
+    WARN("CUDA is not available: the CUDA forward pass is skipped");
+    return;
+  }
+  net->to(torch::kCUDA);
+  const auto [fc, lc] = net->forward(x.to(torch::kCUDA));
+  CHECK(lc.device().is_cuda());
+  CHECK(torch::allclose(lc.cpu(), l, 1e-8, 1e-10));
 }

@@ -3,11 +3,13 @@
 /// The candidate operations of a NAS-Bench-201 cell as LibTorch modules, with
 /// the reference implementation's module and parameter names: `ReLUConvBN`
 /// (`nor_conv_1x1`, `nor_conv_3x3`), `Pooling` (`avg_pool_3x3`), `Identity`
-/// (`skip_connect`), `Zero` (`none`).
+/// (`skip_connect`), `FactorizedReduce` (`skip_connect` that changes the
+/// channel count or the size, as in the size space's cells), `Zero` (`none`).
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -90,9 +92,10 @@ class ReLUConvBNImpl : public CellOpImpl {
 };
 TORCH_MODULE(ReLUConvBN);
 
-/// Options of Pooling.
-struct PoolingOptions {
-  PoolingOptions(std::int64_t in_channels, std::int64_t out_channels, std::int64_t stride)
+/// Options of an edge op between channel counts that may hold a BatchNorm
+/// (Pooling's preprocess, FactorizedReduce).
+struct EdgeOpOptions {
+  EdgeOpOptions(std::int64_t in_channels, std::int64_t out_channels, std::int64_t stride)
       : in_channels_(in_channels), out_channels_(out_channels), stride_(stride) {}
   TORCH_ARG(std::int64_t, in_channels);
   TORCH_ARG(std::int64_t, out_channels);
@@ -100,6 +103,9 @@ struct PoolingOptions {
   TORCH_ARG(bool, affine) = true;
   TORCH_ARG(bool, track_running_stats) = true;
 };
+
+/// Options of Pooling.
+using PoolingOptions = EdgeOpOptions;
 
 /// `avg_pool_3x3`: an optional 1x1 ReLUConvBN `preprocess` (only when the
 /// channel count changes) and `op` = AvgPool2d(3, stride, padding 1,
@@ -141,6 +147,67 @@ class IdentityImpl : public CellOpImpl {
 };
 TORCH_MODULE(Identity);
 
+/// Options of FactorizedReduce.
+using FactorizedReduceOptions = EdgeOpOptions;
+
+/// `skip_connect` from `in_channels` to a different `out_channels` or with
+/// stride 2. Children as in the reference: `relu`; at stride 1 `conv` (1x1,
+/// no bias) and forward bn(conv(x)) without the ReLU; at stride 2 `convs`
+/// (two 1x1 stride-2 convs to out//2 and out - out//2 channels, the second on
+/// the input shifted by one pixel, zero-padded by `pad` on the right and
+/// bottom), concatenated after the ReLU; then `bn`. (The convs have a bias
+/// only without affine BN, as in the reference.)
+class FactorizedReduceImpl : public CellOpImpl {
+ public:
+  explicit FactorizedReduceImpl(const FactorizedReduceOptions& options_) : options(options_) {
+    namespace tnn = torch::nn;
+    const std::int64_t in = options.in_channels(), out = options.out_channels(), stride = options.stride();
+    const bool bias = !options.affine();
+    relu = register_module("relu", tnn::ReLU());
+    if (stride == 2) {
+      convs = register_module("convs", tnn::ModuleList());
+      for (std::int64_t c : {out / 2, out - out / 2}) {
+        halves_.push_back(tnn::Conv2d(tnn::Conv2dOptions(in, c, 1).stride(2).padding(0).bias(bias)));
+        convs->push_back(halves_.back());
+      }
+      pad = register_module("pad", tnn::ConstantPad2d(tnn::ConstantPad2dOptions({0, 1, 0, 1}, 0)));
+    } else if (stride == 1) {
+      conv = register_module("conv", tnn::Conv2d(tnn::Conv2dOptions(in, out, 1).stride(1).padding(0).bias(bias)));
+    } else {
+      throw Error("FactorizedReduce stride must be 1 or 2, got " + std::to_string(stride));
+    }
+    bn = register_module("bn", tnn::BatchNorm2d(tnn::BatchNorm2dOptions(out).affine(options.affine())
+                                                    .track_running_stats(options.track_running_stats())));
+  }
+  torch::Tensor forward(const torch::Tensor& x) override {
+    if (!convs) return bn->forward(conv->forward(x));
+    using torch::indexing::Slice;
+    const torch::Tensor a = relu->forward(x);
+    const torch::Tensor shifted = pad->forward(a).index({Slice(), Slice(), Slice(1, torch::indexing::None),
+                                                         Slice(1, torch::indexing::None)});
+    return bn->forward(torch::cat({halves_[0]->forward(a), halves_[1]->forward(shifted)}, 1));
+  }
+  Shape count_flops(const Shape& in, double& flops) const override {
+    const std::int64_t s = options.stride();
+    const Shape out{options.out_channels(), detail::window_out(in.h, 1, s, 0), detail::window_out(in.w, 1, s, 0)};
+    // 1x1 convs: in*out MACs per output position in all (two halves at stride 2), + out with a bias.
+    const std::int64_t per_position = in.c * out.c + (options.affine() ? 0 : out.c);
+    flops += static_cast<double>(per_position) * static_cast<double>(out.h * out.w);
+    return out;
+  }
+
+  FactorizedReduceOptions options;
+  torch::nn::ReLU relu{nullptr};
+  torch::nn::Conv2d conv{nullptr};
+  torch::nn::ModuleList convs{nullptr};
+  torch::nn::ConstantPad2d pad{nullptr};
+  torch::nn::BatchNorm2d bn{nullptr};
+
+ private:
+  std::vector<torch::nn::Conv2d> halves_;  ///< the entries of `convs`, typed
+};
+TORCH_MODULE(FactorizedReduce);
+
 /// Options of Zero.
 struct ZeroOptions {
   ZeroOptions(std::int64_t in_channels, std::int64_t out_channels, std::int64_t stride)
@@ -178,16 +245,16 @@ class ZeroImpl : public CellOpImpl {
 TORCH_MODULE(Zero);
 
 /// The op of `op` on an edge from a node with `in_channels` to one with
-/// `out_channels` (the reference `OPS` table, affine BN with running stats).
+/// `out_channels` (the reference `OPS` table, affine BN with running stats):
+/// `skip_connect` is Identity only at stride 1 between equal channel counts,
+/// else FactorizedReduce.
 inline std::shared_ptr<CellOpImpl> make_op(Op op, std::int64_t in_channels, std::int64_t out_channels,
                                            std::int64_t stride) {
   switch (op) {
     case Op::kNone: return Zero(ZeroOptions(in_channels, out_channels, stride)).ptr();
     case Op::kSkipConnect:
       if (stride != 1 || in_channels != out_channels)
-        throw Error("skip_connect from " + std::to_string(in_channels) + " to " + std::to_string(out_channels) +
-                    " channels with stride " + std::to_string(stride) +
-                    " needs FactorizedReduce, which infer.tiny cells never use");
+        return FactorizedReduce(FactorizedReduceOptions(in_channels, out_channels, stride)).ptr();
       return Identity().ptr();
     case Op::kConv1x1:
       return ReLUConvBN(ReLUConvBNOptions(in_channels, out_channels, 1).stride(stride).padding(0)).ptr();

@@ -1,14 +1,17 @@
 #pragma once
 /// @file nn/tiny_network.hpp
-/// The benchmark's macro network (`infer.tiny`): `InferCell`,
-/// `ResNetBasicblock` and `TinyNetwork`, registered under the reference
-/// implementation's names so that `named_parameters()` / `named_buffers()` are
-/// the keys of the benchmark's state dicts; and `get_cell_based_tiny_net`.
+/// The benchmarks' macro networks: `InferCell`, `ResNetBasicblock`,
+/// `TinyNetwork` (topology space, `infer.tiny`) and `DynamicShapeTinyNet`
+/// (size space, `infer.shape.tiny`), both a `CellNetwork`, registered under the
+/// reference implementation's names so that `named_parameters()` /
+/// `named_buffers()` are the keys of the benchmarks' state dicts; and
+/// `get_cell_based_tiny_net`.
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -20,6 +23,7 @@
 #include "nasbench/nn/ops.hpp"
 #include "nasbench/results/records.hpp"
 #include "nasbench/space/dataset.hpp"
+#include "nasbench/space/size.hpp"
 
 namespace nasbench::nn {
 
@@ -122,60 +126,34 @@ class ResNetBasicblockImpl : public CellOpImpl {
 };
 TORCH_MODULE(ResNetBasicblock);
 
-/// Options of TinyNetwork: `C` channels, `N` cells per stage, the cell
-/// genotype and the number of classes.
-struct TinyNetworkOptions {
-  TinyNetworkOptions(std::int64_t C, std::int64_t N, Structure genotype, std::int64_t num_classes)
-      : C_(C), N_(N), genotype_(std::move(genotype)), num_classes_(num_classes) {}
-  TORCH_ARG(std::int64_t, C);
-  TORCH_ARG(std::int64_t, N);
-  TORCH_ARG(Structure, genotype);
-  TORCH_ARG(std::int64_t, num_classes);
+namespace detail {
+/// The channels of every entry of `cells` and which entries are the stride-2
+/// ResNetBasicblocks between stages, as both benchmark networks lay them out.
+struct MacroLayout {
+  std::int64_t stem_channels = 0;
+  std::vector<std::int64_t> channels;
+  std::vector<bool> reductions;
 };
 
-/// The benchmark's network: `stem`, `cells` (N cells at C, a residual block
-/// to 2C, N cells at 2C, a residual block to 4C, N cells at 4C), `lastact`,
-/// `global_pooling`, `classifier`. forward() returns the pooled features
-/// ([B, 4C]) and the logits ([B, num_classes]).
-///
-/// @code
-/// auto net = nasbench::nn::TinyNetwork(nasbench::nn::TinyNetworkOptions(
-///     16, 5, nasbench::Structure::parse(api.arch(index)), 10));
-/// net->to(torch::kCUDA);
-/// auto [features, logits] = net->forward(images);
-/// @endcode
-class TinyNetworkImpl : public torch::nn::Module {
- public:
-  explicit TinyNetworkImpl(const TinyNetworkOptions& options_) : options(options_) {
-    namespace tnn = torch::nn;
-    const std::int64_t C = options.C(), N = options.N();
-    if (C < 1 || N < 1 || options.num_classes() < 1)
-      throw Error("TinyNetwork needs C >= 1, N >= 1 and num_classes >= 1 (got C=" + std::to_string(C) +
-                  ", N=" + std::to_string(N) + ", num_classes=" + std::to_string(options.num_classes()) + ")");
-    stem = register_module("stem", tnn::Sequential(tnn::Conv2d(tnn::Conv2dOptions(3, C, 3).padding(1).bias(false)),
-                                                   tnn::BatchNorm2d(C)));
-    cells = register_module("cells", tnn::ModuleList());
-    std::int64_t c_prev = C;
-    for (int stage = 0; stage < 3; ++stage) {
-      const std::int64_t c = C << stage;
-      if (stage > 0) {
-        auto block = ResNetBasicblock(c_prev, c, 2).ptr();
-        cells->push_back(block);
-        cell_ops_.push_back(block);
-      }
-      for (std::int64_t i = 0; i < N; ++i) {
-        auto cell = InferCell(options.genotype(), c, c, 1).ptr();
-        cells->push_back(cell);
-        cell_ops_.push_back(cell);
-      }
-      c_prev = c;
-    }
-    lastact = register_module("lastact", tnn::Sequential(tnn::BatchNorm2d(c_prev), tnn::ReLU(tnn::ReLUOptions(true))));
-    global_pooling = register_module("global_pooling", tnn::AdaptiveAvgPool2d(tnn::AdaptiveAvgPool2dOptions(1)));
-    classifier = register_module("classifier", tnn::Linear(c_prev, options.num_classes()));
-  }
+/// N cells per stage, a reduction block before stages 2 and 3, every entry at `channels[i]`.
+inline MacroLayout macro_layout(std::int64_t stem_channels, std::vector<std::int64_t> channels) {
+  const std::size_t N = channels.size() / 3;
+  MacroLayout m{stem_channels, std::move(channels), std::vector<bool>(3 * N + 2, false)};
+  m.reductions[N] = m.reductions[2 * N + 1] = true;
+  return m;
+}
+}  // namespace detail
 
-  /// (pooled features [B, 4C], logits [B, num_classes]) of images [B, 3, H, W].
+/// The macro network both spaces train: `stem` (3x3 conv and BN), `cells`
+/// (InferCells, and a stride-2 ResNetBasicblock before the second and third
+/// stage; every entry takes the previous entry's output channels), `lastact`,
+/// `global_pooling`, `classifier`. forward() returns the pooled features and
+/// the logits. TinyNetwork (topology space) and DynamicShapeTinyNet (size
+/// space) differ only in the channels of the entries; get_cell_based_tiny_net
+/// returns either as a CellNetwork.
+class CellNetworkImpl : public torch::nn::Module {
+ public:
+  /// (pooled features [B, channels of the last cell], logits [B, num_classes]) of images [B, 3, H, W].
   std::tuple<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x) {
     torch::Tensor feature = stem->forward(x);
     for (const auto& cell : cell_ops_) feature = cell->forward(feature);
@@ -187,25 +165,144 @@ class TinyNetworkImpl : public torch::nn::Module {
 
   /// Multiply-accumulates per image of shape {3, H, W} (the benchmark's FLOPs count, not in millions).
   [[nodiscard]] double count_flops(std::int64_t height, std::int64_t width) const {
-    const std::int64_t C = options.C();
-    double flops = static_cast<double>(9 * 3 * C) * static_cast<double>(height * width);  // stem conv, padding 1
-    Shape s{C, height, width};
+    double flops = static_cast<double>(9 * 3 * stem_channels_) * static_cast<double>(height * width);  // stem, padding 1
+    Shape s{stem_channels_, height, width};
     for (const auto& cell : cell_ops_) s = cell->count_flops(s, flops);
-    flops += static_cast<double>(s.c * options.num_classes() + options.num_classes());  // classifier + bias
+    flops += static_cast<double>(s.c * num_classes_ + num_classes_);  // classifier + bias
     return flops;
   }
 
-  TinyNetworkOptions options;
   torch::nn::Sequential stem{nullptr};
   torch::nn::ModuleList cells{nullptr};
   torch::nn::Sequential lastact{nullptr};
   torch::nn::AdaptiveAvgPool2d global_pooling{nullptr};
   torch::nn::Linear classifier{nullptr};
 
+ protected:
+  CellNetworkImpl(const detail::MacroLayout& layout, const Structure& genotype, std::int64_t num_classes)
+      : stem_channels_(layout.stem_channels), num_classes_(num_classes) {
+    namespace tnn = torch::nn;
+    stem = register_module("stem", tnn::Sequential(tnn::Conv2d(tnn::Conv2dOptions(3, stem_channels_, 3).padding(1).bias(false)),
+                                                   tnn::BatchNorm2d(stem_channels_)));
+    cells = register_module("cells", tnn::ModuleList());
+    std::int64_t c_prev = stem_channels_;
+    for (std::size_t i = 0; i < layout.channels.size(); ++i) {
+      const std::int64_t c = layout.channels[i];
+      std::shared_ptr<CellOpImpl> cell;
+      if (layout.reductions[i]) cell = ResNetBasicblock(c_prev, c, 2).ptr();
+      else cell = InferCell(genotype, c_prev, c, 1).ptr();
+      cells->push_back(cell);
+      cell_ops_.push_back(std::move(cell));
+      c_prev = c;
+    }
+    lastact = register_module("lastact", tnn::Sequential(tnn::BatchNorm2d(c_prev), tnn::ReLU(tnn::ReLUOptions(true))));
+    global_pooling = register_module("global_pooling", tnn::AdaptiveAvgPool2d(tnn::AdaptiveAvgPool2dOptions(1)));
+    classifier = register_module("classifier", tnn::Linear(c_prev, num_classes));
+  }
+
  private:
+  std::int64_t stem_channels_, num_classes_;
   std::vector<std::shared_ptr<CellOpImpl>> cell_ops_;
 };
+/// A TinyNetwork or DynamicShapeTinyNet behind one type (what get_cell_based_tiny_net returns).
+TORCH_MODULE(CellNetwork);
+
+/// Options of TinyNetwork: `C` channels, `N` cells per stage, the cell
+/// genotype and the number of classes.
+struct TinyNetworkOptions {
+  TinyNetworkOptions(std::int64_t C, std::int64_t N, Structure genotype, std::int64_t num_classes)
+      : C_(C), N_(N), genotype_(std::move(genotype)), num_classes_(num_classes) {}
+  TORCH_ARG(std::int64_t, C);
+  TORCH_ARG(std::int64_t, N);
+  TORCH_ARG(Structure, genotype);
+  TORCH_ARG(std::int64_t, num_classes);
+};
+
+/// The topology space's network (`infer.tiny`): N cells at C, a residual
+/// block to 2C, N cells at 2C, a residual block to 4C, N cells at 4C (see
+/// CellNetworkImpl). forward() returns the pooled features ([B, 4C]) and the
+/// logits ([B, num_classes]).
+///
+/// @code
+/// auto net = nasbench::nn::TinyNetwork(nasbench::nn::TinyNetworkOptions(
+///     16, 5, nasbench::Structure::parse(api.arch(index)), 10));
+/// net->to(torch::kCUDA);
+/// auto [features, logits] = net->forward(images);
+/// @endcode
+class TinyNetworkImpl : public CellNetworkImpl {
+ public:
+  explicit TinyNetworkImpl(const TinyNetworkOptions& options_)
+      : CellNetworkImpl(layout(options_), options_.genotype(), options_.num_classes()), options(options_) {}
+
+  TinyNetworkOptions options;
+
+ private:
+  static detail::MacroLayout layout(const TinyNetworkOptions& o) {
+    const std::int64_t C = o.C(), N = o.N();
+    if (C < 1 || N < 1 || o.num_classes() < 1)
+      throw Error("TinyNetwork needs C >= 1, N >= 1 and num_classes >= 1 (got C=" + std::to_string(C) +
+                  ", N=" + std::to_string(N) + ", num_classes=" + std::to_string(o.num_classes()) + ")");
+    std::vector<std::int64_t> channels;
+    for (std::int64_t stage = 0; stage < 3; ++stage)
+      channels.insert(channels.end(), static_cast<std::size_t>(stage ? N + 1 : N), C << stage);
+    return detail::macro_layout(C, std::move(channels));
+  }
+};
 TORCH_MODULE(TinyNetwork);
+
+/// Options of DynamicShapeTinyNet: the channels of the 3N+2 entries of
+/// `cells` (N cells, a reduction block, N cells, a reduction block, N cells),
+/// the cell genotype and the number of classes. The size space has N = 1:
+/// five channel counts and the fixed cell kSizeSpaceGenotype.
+struct DynamicShapeTinyNetOptions {
+  DynamicShapeTinyNetOptions(std::vector<std::int64_t> channels, Structure genotype, std::int64_t num_classes)
+      : channels_(std::move(channels)), genotype_(std::move(genotype)), num_classes_(num_classes) {}
+  /// A size-space configuration with the benchmark's cell.
+  DynamicShapeTinyNetOptions(const Channels& channels, std::int64_t num_classes)
+      : channels_(channels.values.begin(), channels.values.end()),
+        genotype_(Structure::parse(kSizeSpaceGenotype)),
+        num_classes_(num_classes) {}
+  TORCH_ARG(std::vector<std::int64_t>, channels);
+  TORCH_ARG(Structure, genotype);
+  TORCH_ARG(std::int64_t, num_classes);
+};
+
+/// The size space's network (`infer.shape.tiny`, the reference's
+/// DynamicShapeTinyNet): the stem at channels[0], then entry i of `cells` at
+/// channels[i], fed by the previous entry's channels. A cell whose input and
+/// output channels differ builds its node-0 edges from C_in to C_out:
+/// `skip_connect` becomes a FactorizedReduce, `avg_pool_3x3` gets its 1x1
+/// `preprocess`, `none` returns zeros with C_out channels.
+///
+/// @code
+/// auto net = nasbench::nn::DynamicShapeTinyNet(nasbench::nn::DynamicShapeTinyNetOptions(
+///     nasbench::Channels::parse("8:8:40:32:40"), 10));
+/// nasbench::nn::count_flops_m(net, 32);  // 21.827994, the benchmark's `flop`
+/// @endcode
+class DynamicShapeTinyNetImpl : public CellNetworkImpl {
+ public:
+  explicit DynamicShapeTinyNetImpl(const DynamicShapeTinyNetOptions& options_)
+      : CellNetworkImpl(layout(options_), options_.genotype(), options_.num_classes()), options(options_) {}
+
+  DynamicShapeTinyNetOptions options;
+
+ private:
+  static detail::MacroLayout layout(const DynamicShapeTinyNetOptions& o) {
+    const auto& c = o.channels();
+    std::string list;
+    bool positive = true;
+    for (std::int64_t v : c) {
+      list += (list.empty() ? "" : ":") + std::to_string(v);
+      positive = positive && v >= 1;
+    }
+    if (c.size() % 3 != 2 || !positive || o.num_classes() < 1)
+      throw Error("DynamicShapeTinyNet needs 3N+2 channel counts >= 1 (5 in the size space) and num_classes >= 1 "
+                  "(got " + std::to_string(c.size()) + " channel counts \"" + list + "\", num_classes=" +
+                  std::to_string(o.num_classes()) + ")");
+    return detail::macro_layout(c.front(), c);
+  }
+};
+TORCH_MODULE(DynamicShapeTinyNet);
 
 /// Parameters in millions (Python's `count_parameters_in_MB`: every
 /// parameter, no buffers).
@@ -217,8 +314,13 @@ TORCH_MODULE(TinyNetwork);
 
 /// FLOPs in millions per image of `input_hw` x `input_hw` (the benchmark's
 /// convention: multiply-accumulates of Conv2d and Linear layers; see CellOpImpl).
-[[nodiscard]] inline double count_flops_m(const TinyNetwork& net, std::int64_t input_hw) {
-  return net->count_flops(input_hw, input_hw) / 1e6;
+[[nodiscard]] inline double count_flops_m(const CellNetworkImpl& net, std::int64_t input_hw) {
+  return net.count_flops(input_hw, input_hw) / 1e6;
+}
+/// count_flops_m() of a TinyNetwork, DynamicShapeTinyNet or CellNetwork.
+template <typename Impl, std::enable_if_t<std::is_base_of_v<CellNetworkImpl, Impl>, int> = 0>
+[[nodiscard]] double count_flops_m(const torch::nn::ModuleHolder<Impl>& net, std::int64_t input_hw) {
+  return count_flops_m(*net, input_hw);
 }
 
 /// Input side length of a dataset's images: 16 for ImageNet16-120, else 32.
@@ -228,19 +330,33 @@ TORCH_MODULE(TinyNetwork);
   return 32;
 }
 
-/// Python's `get_cell_based_tiny_net(config)` for `infer.tiny` configs (what
-/// `get_net_config` returns). Error for other names or bad values.
-[[nodiscard]] inline TinyNetwork get_cell_based_tiny_net(const NetConfig& config) {
-  if (config.name != "infer.tiny")
-    throw Error("unsupported network config name \"" + config.name +
-                "\" (this version builds \"infer.tiny\", the topology space; \"infer.shape.tiny\" is not implemented)");
-  const std::string& arch = config.arch_str.empty() ? config.genotype : config.arch_str;
-  return TinyNetwork(TinyNetworkOptions(config.C, config.N, Structure::parse(arch), config.num_classes));
+/// Python's `get_cell_based_tiny_net(config)` for the configs `get_net_config`
+/// returns: `infer.tiny` (C, N, arch_str or genotype, num_classes: a
+/// TinyNetwork) and `infer.shape.tiny` (channels, genotype, num_classes: a
+/// DynamicShapeTinyNet; the channels string must be a size-space
+/// configuration, ParseError otherwise). Error for other names or bad values.
+[[nodiscard]] inline CellNetwork get_cell_based_tiny_net(const NetConfig& config) {
+  if (config.name == "infer.tiny") {
+    const std::string& arch = config.arch_str.empty() ? config.genotype : config.arch_str;
+    return CellNetwork(std::shared_ptr<CellNetworkImpl>(
+        TinyNetwork(TinyNetworkOptions(config.C, config.N, Structure::parse(arch), config.num_classes)).ptr()));
+  }
+  if (config.name == "infer.shape.tiny") {
+    if (config.genotype.empty()) throw Error("network config \"infer.shape.tiny\" has no genotype");
+    const Channels channels = Channels::parse(config.channels);
+    return CellNetwork(std::shared_ptr<CellNetworkImpl>(
+        DynamicShapeTinyNet(DynamicShapeTinyNetOptions({channels.values.begin(), channels.values.end()},
+                                                       Structure::parse(config.genotype), config.num_classes))
+            .ptr()));
+  }
+  throw Error("unsupported network config name \"" + config.name +
+              "\" (expected \"infer.tiny\", the topology space, or \"infer.shape.tiny\", the size space)");
 }
 
 /// get_cell_based_tiny_net() from the JSON of a config:
-/// `{"name": "infer.tiny", "C": 16, "N": 5, "arch_str" (or "genotype"): "...", "num_classes": 10}`.
-[[nodiscard]] inline TinyNetwork get_cell_based_tiny_net(const nlohmann::json& config) {
+/// `{"name": "infer.tiny", "C": 16, "N": 5, "arch_str" (or "genotype"): "...", "num_classes": 10}` or
+/// `{"name": "infer.shape.tiny", "channels": "8:16:24:32:40", "genotype": "...", "num_classes": 10}`.
+[[nodiscard]] inline CellNetwork get_cell_based_tiny_net(const nlohmann::json& config) {
   if (!config.is_object()) throw Error("network config must be a JSON object, got " + config.dump());
   auto need = [&](const char* key) -> const nlohmann::json& {
     if (!config.contains(key)) throw Error(std::string("network config lacks \"") + key + "\": " + config.dump());
@@ -251,18 +367,24 @@ TORCH_MODULE(TinyNetwork);
     if (!v.is_number_integer()) throw Error(std::string("network config \"") + key + "\" must be an integer, got " + v.dump());
     return v.get<int>();
   };
+  auto text = [&](const char* key) {
+    const auto& v = need(key);
+    if (!v.is_string()) throw Error(std::string("network config \"") + key + "\" must be a string, got " + v.dump());
+    return v.get<std::string>();
+  };
   NetConfig c;
-  const auto& name = need("name");
-  if (!name.is_string()) throw Error("network config \"name\" must be a string, got " + name.dump());
-  c.name = name.get<std::string>();
-  if (c.name != "infer.tiny") return get_cell_based_tiny_net(c);  // throws the unsupported-name error
-  c.C = integer("C");
-  c.N = integer("N");
+  c.name = text("name");
+  if (c.name == "infer.tiny") {
+    c.C = integer("C");
+    c.N = integer("N");
+    c.arch_str = text(config.contains("arch_str") ? "arch_str" : "genotype");
+  } else if (c.name == "infer.shape.tiny") {
+    c.channels = text("channels");
+    c.genotype = text("genotype");
+  } else {
+    return get_cell_based_tiny_net(c);  // throws the unsupported-name error
+  }
   c.num_classes = integer("num_classes");
-  const char* arch_key = config.contains("arch_str") ? "arch_str" : "genotype";
-  const auto& arch = need(arch_key);
-  if (!arch.is_string()) throw Error(std::string("network config \"") + arch_key + "\" must be a string, got " + arch.dump());
-  c.arch_str = arch.get<std::string>();
   return get_cell_based_tiny_net(c);
 }
 
