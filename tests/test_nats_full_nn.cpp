@@ -47,7 +47,11 @@ TEST_CASE("nats_full: reloaded weights load strictly into get_net_config's netwo
       CHECK(t->sizes().vec() == want["shape"].get<std::vector<std::int64_t>>());
       CHECK(t->to(torch::kFloat64).sum().item<double>() == Approx(want["sum"].get<double>()));
     }
-    auto net = nn::get_cell_based_tiny_net(api.get_net_config(index, dataset));
+    // get_net_config reads the first hp ('12'); a dataset only trained at '200' takes its run's own config.
+    const std::string hp = r["hp"].get<std::string>();
+    auto net = nn::get_cell_based_tiny_net(
+        hp == "12" ? api.get_net_config(index, dataset)
+                   : api.query_by_index(index, dataset, hp).front().second->get_config());
     nn::load_state_dict(*net, sd);  // strict
     net->eval();
     torch::NoGradGuard guard;
