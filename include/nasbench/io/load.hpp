@@ -298,10 +298,35 @@ template <typename Real>
   return api;
 }
 
+namespace detail {
+/// The archive file of architecture `index` under `archive_root`: NAS-Bench-201's
+/// `NNNNNN-FULL.pth`, else NATS-Bench's `NNNNNN.pickle.pbz2`, else the unpadded
+/// `N.pickle.pbz2` (as nats_bench tries them). LoadError naming every path tried.
+inline std::string archive_file(const std::string& archive_root, int index) {
+  namespace fs = std::filesystem;
+  char padded[32], unpadded[32];
+  std::snprintf(padded, sizeof padded, "%06d", index);
+  std::snprintf(unpadded, sizeof unpadded, "%d", index);
+  std::vector<std::string> tried;
+  for (const std::string name : {std::string(padded) + "-FULL.pth", std::string(padded) + ".pickle.pbz2",
+                                 std::string(unpadded) + ".pickle.pbz2"}) {
+    tried.push_back((fs::path(archive_root) / name).string());
+    std::error_code ec;
+    if (fs::is_regular_file(tried.back(), ec)) return tried.back();
+  }
+  std::string also;
+  for (std::size_t i = 1; i < tried.size(); ++i)
+    if (tried[i] != tried[i - 1]) also += (also.empty() ? "; also tried \"" : ", \"") + tried[i] + "\"";
+  throw LoadError("invalid data path \"" + tried.front() + "\" (no such archive file)" + also);
+}
+}  // namespace detail
+
 /// Python's `reload(archive_root, index)`: replaces the results of
-/// architecture `index` (every architecture when nullopt) with those of
-/// `archive_root/NNNNNN-FULL.pth` (`{'less': ..., 'full': ...}`, trained
-/// weights included).
+/// architecture `index` (every architecture when nullopt) with those of its
+/// archive file: `archive_root/NNNNNN-FULL.pth` (NAS-Bench-201: `{'less': ...,
+/// 'full': ...}`) or `archive_root/NNNNNN.pickle.pbz2` / `N.pickle.pbz2`
+/// (NATS-Bench `-full`: OrderedDict hp -> ArchResults, every hp replaced),
+/// trained weights included. A file that fails to convert leaves the API as it was.
 template <typename Real>
 void reload_archive(BasicAPI<Real>& api, const std::string& archive_root, std::optional<int> index = std::nullopt) {
   namespace fs = std::filesystem;
@@ -318,22 +343,27 @@ void reload_archive(BasicAPI<Real>& api, const std::string& archive_root, std::o
     if (idx < 0 || static_cast<std::size_t>(idx) >= api.size())
       throw QueryError("invalid architecture index " + std::to_string(idx) + " (expected 0.." +
                        std::to_string(static_cast<long long>(api.size()) - 1) + ")");
-    char name[32];
-    std::snprintf(name, sizeof name, "%06d-FULL.pth", idx);
-    const std::string file = (fs::path(archive_root) / name).string();
-    if (!fs::is_regular_file(file, ec)) throw LoadError("invalid data path \"" + file + "\" (no such archive file)");
+    const std::string file = archive_file(archive_root, idx);
+    const bool nb201 = file.size() > 9 && file.compare(file.size() - 9, 9, "-FULL.pth") == 0;
     auto counter = std::make_shared<std::uint64_t>(0);
     auto table = std::make_shared<StorageTable>();
     pickle::Document doc = open_streaming<Real>(file, no_options(), counter, table, false);
     try {
-      if (!doc.root.is_dict() || !doc.root.find("less") || !doc.root.find("full"))
+      if (nb201 && (!doc.root.is_dict() || !doc.root.find("less") || !doc.root.find("full")))
         throw SchemaError("", "expected a dict with 'less' and 'full'");
+      if (!nb201 && !doc.root.is_dict()) schema_fail("", "an OrderedDict hp -> ArchResults", doc.root);
       BasicAPI<Real> scratch;  // convert first, so a bad file leaves the API untouched
       scratch.set_meta_archs(std::vector<std::string>(static_cast<std::size_t>(idx) + 1));
       add_arch_entry(scratch, idx, doc.root, "", table, no_options());
       api.remove_results(idx);
       for (const auto& hp : scratch.hps(idx))
         api.add_results(idx, hp, scratch.query_meta_info_by_index(idx, hp));
+      const auto& evaluated = api.evaluated_indexes();
+      if (!nb201 && !std::binary_search(evaluated.begin(), evaluated.end(), idx)) {  // nats_bench adds it
+        std::vector<int> more(evaluated);
+        more.push_back(idx);
+        api.set_evaluated_indexes(std::move(more));
+      }
     } catch (const SchemaError& e) {
       pickle::dismantle(std::move(doc.root));
       throw to_load_error(e, file);

@@ -7,12 +7,19 @@
 /// their raw bytes are. No LibTorch: turning storages into tensors is left to
 /// the caller (nasbench/nn).
 ///
+/// Tensors in a plain pickle (NATS-Bench `-full` archives) carry their
+/// storage as `torch.storage._load_from_bytes(<a torch.save of the storage>)`
+/// (legacy container in torch 1.x and 2.x; a zip one is read too): those
+/// bytes are opened in memory and their storage joins the Document's, keyed
+/// `bytes@<offset of the call>`.
+///
 /// @code
 ///   auto doc = nasbench::pickle::open("NAS-Bench-201-v1_1-096897.pth");
 ///   const auto& archs = doc.root.at("meta_archs");
 ///   for (const auto& s : doc.storages) auto bytes = doc.storage_bytes(s.key);
 /// @endcode
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -57,6 +64,9 @@ struct StorageRecord {
   std::string path;                             ///< File holding the bytes.
   std::uint64_t offset = LoadError::kNoOffset;  ///< Legacy: byte offset of the data in `path`.
   std::string zip_entry;                        ///< Zip: entry name, e.g. "archive/data/0".
+  /// A container held in memory (torch.storage._load_from_bytes): `offset` or
+  /// `zip_entry` point into it; `path` then names the file it came from.
+  std::shared_ptr<const std::string> memory;
 };
 
 /// Reads a storage's raw bytes (little-endian, as torch wrote them) into `dst`
@@ -64,14 +74,19 @@ struct StorageRecord {
 inline void read_storage_into(const StorageRecord& record, void* dst) {
   std::size_t got = 0;
   if (!record.zip_entry.empty()) {
-    ZipEntrySource src(open_zip(record.path), record.zip_entry, record.path);
+    ZipEntrySource src(record.memory ? open_zip_memory(record.memory, record.path) : open_zip(record.path),
+                       record.zip_entry, record.path);
     got = src.read(dst, static_cast<std::size_t>(record.nbytes));
   } else if (record.offset != LoadError::kNoOffset) {
-    FileSource src(record.path, 1 << 16);
-    if (!src.seek(record.offset))
+    std::unique_ptr<Source> src;
+    if (record.memory)
+      src = std::make_unique<MemorySource>(*record.memory, record.path);
+    else
+      src = std::make_unique<FileSource>(record.path, 1 << 16);
+    if (!src->seek(record.offset))
       throw LoadError("storage \"" + record.key + "\" lies beyond the end of \"" + record.path + "\"",
                       record.offset);
-    got = src.read(dst, static_cast<std::size_t>(record.nbytes));
+    got = src->read(dst, static_cast<std::size_t>(record.nbytes));
   } else {
     throw LoadError("storage \"" + record.key + "\" has no data location");
   }
@@ -93,7 +108,7 @@ class Document {
   Value root;                           ///< The unpickled object.
   Format format = Format::kPickle;      ///< What the file was.
   std::string path;                     ///< The file's path.
-  std::vector<StorageRecord> storages;  ///< Storages in order of first use (torch formats only).
+  std::vector<StorageRecord> storages;  ///< Storages in order of first use (torch formats; plain pickles: _load_from_bytes).
 
   /// The storage with this key, or nullptr.
   [[nodiscard]] const StorageRecord* find_storage(std::string_view key) const {
@@ -222,7 +237,7 @@ class TorchStorages {
   std::unordered_map<std::string, std::size_t> index_;
 };
 
-inline void open_legacy(Document& doc, FileSource& file, std::size_t magic_len,
+inline void open_legacy(Document& doc, Source& file, std::size_t magic_len,
                         const ReaderOptions& options) {
   doc.format = Format::kTorchLegacy;
   if (!file.skip(magic_len)) throw LoadError("truncated torch.save header in \"" + doc.path + "\"", 0);
@@ -282,9 +297,8 @@ inline void open_legacy(Document& doc, FileSource& file, std::size_t magic_len,
           keys_at);
 }
 
-inline void open_torch_zip(Document& doc, const ReaderOptions& options) {
+inline void open_torch_zip(Document& doc, const ZipArchive& zip, const ReaderOptions& options) {
   doc.format = Format::kTorchZip;
-  ZipArchive zip = open_zip(doc.path);
   const zip_int64_t count = zip_get_num_entries(zip.get(), 0);
   std::string pkl;
   for (zip_int64_t i = 0; i < count && pkl.empty(); ++i) {
@@ -350,6 +364,78 @@ inline ReaderOptions with_background_prescan(const ReaderOptions& options, const
 namespace detail {
 /// open()'s work, into `doc`.
 inline void open_into(Document& doc, const std::string& path, const ReaderOptions& options);
+/// open_memory()'s work, into `doc`.
+inline void open_memory_into(Document& doc, const std::shared_ptr<const std::string>& data, const std::string& name,
+                             const ReaderOptions& options);
+
+// The plain-pickle checks of open(): a cut-off torch.save header, gzip, or no pickle opcode first.
+inline void check_plain_pickle(const std::uint8_t* p, std::size_t n, const std::string& name) {
+  if (n < 64 && legacy_magic_prefix(p, n)) throw LoadError("truncated torch.save header in \"" + name + "\"", 0);
+  if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+    throw LoadError("gzip-compressed file \"" + name + "\" is not supported", 0);
+  if (!plausible_pickle_start(p[0]))
+    throw LoadError("\"" + name + "\" is not a pickle, bz2 or torch.save file (starts with " + hex_byte(p[0]) + ")",
+                    0);
+}
+
+// Resolves torch.storage._load_from_bytes(b) in a plain pickle: b is a
+// torch.save (legacy or zip) of one storage, opened in memory; its record
+// joins `records` under the key "bytes@<offset of the call>" (the inner keys,
+// pointer strings or "0", repeat across calls). The same bytes object read
+// back through the memo gives the same storage (views sharing it stay
+// shared), and is parsed once: a GET + REDUCE pair of a few bytes cannot
+// make the reader copy a large blob again.
+class BytesStorages {
+ public:
+  BytesStorages(std::vector<StorageRecord>& records, std::string path) : records_(records), path_(std::move(path)) {}
+
+  Value load(const Value& bytes, std::uint64_t offset) {
+    const std::string_view b = bytes.as_bytes();
+    if (auto it = seen_.find(b.data()); it != seen_.end()) return it->second.second;
+    const std::string key = "bytes@" + std::to_string(offset);
+    const auto bad = [&](const std::string& why) {
+      return LoadError("torch.storage._load_from_bytes in \"" + path_ + "\": " + why, offset);
+    };
+    const auto* p = reinterpret_cast<const std::uint8_t*>(b.data());
+    const Format f = sniff(p, b.size());
+    if (f != Format::kTorchLegacy && f != Format::kTorchZip)
+      throw bad("the " + std::to_string(b.size()) + " bytes are not a torch.save container" +
+                (b.empty() ? std::string() : " (they start with " + hex_byte(p[0]) + ")"));
+    Document inner;
+    try {
+      detail::open_memory_into(inner, std::make_shared<const std::string>(b), path_ + "[" + key + "]", {});
+    } catch (const LoadError& e) {
+      dismantle(std::move(inner.root));
+      throw bad(e.message());
+    }
+    if (!inner.root.is_storage()) {
+      const std::string type(inner.root.type_name());
+      dismantle(std::move(inner.root));
+      throw bad("the torch.save data holds a " + type + ", not a storage");
+    }
+    StorageInfo info = inner.root.as_storage();
+    const StorageRecord* rec = inner.find_storage(info.key);
+    if (rec == nullptr || inner.storages.size() != 1)
+      throw bad("the torch.save data holds " + std::to_string(inner.storages.size()) + " storages, not one");
+    StorageRecord out = *rec;
+    out.key = info.key = key;
+    out.path = path_;
+    records_.push_back(std::move(out));
+    Value v = Value::make_storage(std::move(info));
+    seen_.emplace(b.data(), std::make_pair(bytes, v));  // holding `bytes` keeps its address unique
+    return v;
+  }
+  ReaderOptions options(const ReaderOptions& base) {
+    ReaderOptions o = base;
+    if (!o.load_from_bytes) o.load_from_bytes = [this](const Value& b, std::uint64_t off) { return load(b, off); };
+    return o;
+  }
+
+ private:
+  std::vector<StorageRecord>& records_;
+  std::string path_;
+  std::unordered_map<const void*, std::pair<Value, Value>> seen_;  // bytes data -> (bytes, storage)
+};
 }  // namespace detail
 
 [[nodiscard]] inline Document open(const std::string& path, const ReaderOptions& options = {}) {
@@ -383,7 +469,8 @@ inline void detail::open_into(Document& doc, const std::string& path, const Read
         throw LoadError("the bz2 data in \"" + path + "\" is not a pickle (starts with " +
                             detail::hex_byte(bz.data()[0]) + ")",
                         0);
-      doc.root = Reader(bz, options).load();
+      BytesStorages storages(doc.storages, path);
+      doc.root = Reader(bz, storages.options(options)).load();
       // Decompress to the end so that a truncated or corrupt file is noticed.
       std::vector<std::uint8_t> scratch(std::size_t{1} << 16);
       while (bz.read(scratch.data(), scratch.size()) != 0) {
@@ -392,25 +479,60 @@ inline void detail::open_into(Document& doc, const std::string& path, const Read
     }
     case Format::kTorchZip:
       file.reset();
-      detail::open_torch_zip(doc, options);
+      detail::open_torch_zip(doc, open_zip(path), options);
       return;
     case Format::kTorchLegacy:
       detail::open_legacy(doc, *file, detail::legacy_magic_length(p, n),
                           detail::with_background_prescan(options, path, *file->size()));
       return;
-    case Format::kPickle:
-      if (n < 64 && detail::legacy_magic_prefix(p, n))
-        throw LoadError("truncated torch.save header in \"" + path + "\"", 0);
-      if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
-        throw LoadError("gzip-compressed file \"" + path + "\" is not supported", 0);
-      if (!detail::plausible_pickle_start(p[0]))
-        throw LoadError("\"" + path + "\" is not a pickle, bz2 or torch.save file (starts with " +
-                            detail::hex_byte(p[0]) + ")",
-                        0);
+    case Format::kPickle: {
+      detail::check_plain_pickle(p, n, path);
       doc.format = Format::kPickle;
-      doc.root = Reader(*file, detail::with_background_prescan(options, path, *file->size())).load();
+      BytesStorages storages(doc.storages, path);
+      doc.root = Reader(*file, storages.options(detail::with_background_prescan(options, path, *file->size()))).load();
       return;
+    }
   }
+}
+
+/// Opens a legacy or zip torch.save container, or a plain pickle, held in
+/// memory (`data`, which the storage records keep alive), as open() opens a
+/// file; `name` stands for the path in the Document and in errors.
+[[nodiscard]] inline Document open_memory(std::shared_ptr<const std::string> data, const std::string& name = "<memory>",
+                                          const ReaderOptions& options = {}) {
+  Document doc;
+  try {
+    detail::open_memory_into(doc, data, name, options);
+  } catch (...) {
+    dismantle(std::move(doc.root));
+    throw;
+  }
+  return doc;
+}
+
+inline void detail::open_memory_into(Document& doc, const std::shared_ptr<const std::string>& data,
+                                     const std::string& name, const ReaderOptions& options) {
+  doc.path = name;
+  const auto* p = reinterpret_cast<const std::uint8_t*>(data->data());
+  const std::size_t n = data->size();
+  if (n == 0) throw LoadError("empty data \"" + name + "\"", 0);
+  MemorySource src(*data, name);
+  switch (detail::sniff(p, n)) {
+    case Format::kBz2Pickle: throw LoadError("bz2 data in memory (\"" + name + "\") is not supported", 0);
+    case Format::kTorchZip: detail::open_torch_zip(doc, open_zip_memory(data, name), options); break;
+    case Format::kTorchLegacy:
+      detail::open_legacy(doc, src, detail::legacy_magic_length(p, std::min<std::size_t>(n, 64)), options);
+      break;
+    case Format::kPickle: {
+      detail::check_plain_pickle(p, std::min<std::size_t>(n, 64), name);
+      doc.format = Format::kPickle;
+      BytesStorages storages(doc.storages, name);
+      doc.root = Reader(src, storages.options(options)).load();
+      break;
+    }
+  }
+  for (auto& rec : doc.storages)
+    if (!rec.memory) rec.memory = data;
 }
 
 }  // namespace nasbench::pickle

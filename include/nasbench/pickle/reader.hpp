@@ -62,6 +62,13 @@ struct ReaderOptions {
   /// opcode's. When empty, persistent ids are a LoadError. torch containers
   /// (container.hpp) install their own.
   std::function<Value(const Value& pid, std::uint64_t offset)> persistent_load;
+  /// Resolves `torch.storage._load_from_bytes(b)`, how a tensor pickled with
+  /// the plain `pickle` module (NATS-Bench `-full` archives) carries its
+  /// storage: `b` (a bytes Value) holds a torch.save of that storage; the
+  /// result must be a Kind::kStorage value. `offset` is the REDUCE's. When
+  /// empty, such a call is a LoadError. pickle::open() installs one for plain
+  /// and bz2 pickles (container.hpp).
+  std::function<Value(const Value& bytes, std::uint64_t offset)> load_from_bytes;
   /// Make a first pass to learn which memo entries are ever read back and keep
   /// only those (the source must be able to seek back; all sources here can).
   bool prescan_memo = false;

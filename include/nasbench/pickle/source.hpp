@@ -486,6 +486,27 @@ using ZipArchive = std::shared_ptr<zip_t>;
   return ZipArchive(z, detail::ZipCloser{});
 }
 
+/// Opens a zip archive held in memory (`data`, kept alive by the handle)
+/// read-only; `name` appears in errors. LoadError when it is not one.
+[[nodiscard]] inline ZipArchive open_zip_memory(std::shared_ptr<const std::string> data, const std::string& name) {
+  zip_error_t err;
+  zip_error_init(&err);
+  const auto fail = [&]() -> LoadError {
+    LoadError e("cannot open zip archive \"" + name + "\": " + zip_error_strerror(&err));
+    zip_error_fini(&err);
+    return e;
+  };
+  zip_source_t* src = zip_source_buffer_create(data->data(), data->size(), 0, &err);
+  if (src == nullptr) throw fail();
+  zip_t* z = zip_open_from_source(src, ZIP_RDONLY, &err);
+  if (z == nullptr) {
+    zip_source_free(src);
+    throw fail();
+  }
+  zip_error_fini(&err);
+  return ZipArchive(z, [data](zip_t* p) { detail::ZipCloser{}(p); });
+}
+
 /// One entry of a zip archive, decompressed as it is read.
 class ZipEntrySource final : public Source {
  public:

@@ -162,6 +162,7 @@ enum class GlobalId : std::uint8_t {
   kRebuildParameter,           ///< torch._utils._rebuild_parameter
   kRebuildParameterWithState,  ///< torch._utils._rebuild_parameter_with_state
   kStorageType,                ///< torch.<T>Storage / torch.UntypedStorage (with a ScalarType)
+  kLoadFromBytes,              ///< torch.storage._load_from_bytes (a storage pickled without torch.save)
 };
 
 /// A numpy dtype as read from `numpy.dtype(code, False, True)` + BUILD state.
@@ -625,6 +626,7 @@ inline std::string Value::global_name() const {
     case GlobalId::kRebuildTensorV2: return "torch._utils._rebuild_tensor_v2";
     case GlobalId::kRebuildParameter: return "torch._utils._rebuild_parameter";
     case GlobalId::kRebuildParameterWithState: return "torch._utils._rebuild_parameter_with_state";
+    case GlobalId::kLoadFromBytes: return "torch.storage._load_from_bytes";
     case GlobalId::kStorageType:
       return "torch.storage(" + std::string(to_string(global_storage_dtype())) + ")";
   }

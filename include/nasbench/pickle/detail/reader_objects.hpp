@@ -33,6 +33,7 @@ inline Value Reader::resolve_global(std::string_view module, std::string_view na
     if (name == "_rebuild_parameter_with_state")
       return Value::make_global(GlobalId::kRebuildParameterWithState);
   }
+  if (module == "torch.storage" && name == "_load_from_bytes") return Value::make_global(GlobalId::kLoadFromBytes);
   if (module == "torch" || module == "torch.cuda" || module == "torch.storage") {
     static const std::pair<std::string_view, ScalarType> kStorages[] = {
         {"FloatStorage", ScalarType::kFloat32}, {"DoubleStorage", ScalarType::kFloat64},
@@ -275,6 +276,16 @@ inline Value Reader::call(const Value& callable, const Value& args_v, bool newob
     case GlobalId::kRebuildTensor: return rebuild_tensor(a, false);
     case GlobalId::kRebuildParameter: return rebuild_parameter(a, false);
     case GlobalId::kRebuildParameterWithState: return rebuild_parameter(a, true);
+    case GlobalId::kLoadFromBytes: {
+      arity(1, 1);
+      if (!a[0].is_bytes()) wrong(a[0], "the bytes of a torch.save'd storage");
+      if (!opt_.load_from_bytes)
+        fail("torch.storage._load_from_bytes (a tensor pickled without torch.save) needs a storage loader "
+             "(ReaderOptions::load_from_bytes; pickle::open installs one)");
+      Value storage = opt_.load_from_bytes(a[0], op_off_);
+      if (!storage.is_storage()) wrong(storage, "a storage from torch.storage._load_from_bytes");
+      return storage;
+    }
     case GlobalId::kStorageType: break;
   }
   fail("calling " + callable.global_name() + " is not supported");
