@@ -244,6 +244,7 @@ int run_main(int argc, char** argv) {
 #endif
   app.set_version_flag("--version", version);
   app.require_subcommand(1);
+  app.fallthrough();  // the global options (--space, --fast-mode, --float, ...) also after the subcommand
 
   std::string space_name;
   app.add_option("--space", space_name,

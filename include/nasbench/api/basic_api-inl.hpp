@@ -274,10 +274,27 @@ BestArch BasicAPI<Real>::find_best(std::string_view dataset, std::string_view me
                                    std::optional<double> flop_max, std::optional<double> param_max,
                                    const Hp& hp, std::optional<bool> enforce_all) const {
   const auto [ds, set] = remap_dataset_set_names(dataset, metric_on_set);
-  if (enforce_all.value_or(fast_mode_) && fast_mode_ && grows())
-    for (std::size_t i : source_->available(meta_archs_.size())) ensure(i);
-  const std::shared_ptr<const Column> col = column(hp.str(), ds, set);
   BestArch best;
+  if (enforce_all.value_or(fast_mode_) && fast_mode_ && grows()) {
+    // nats_bench's order: read an architecture, score it, then the next; an error stops the scan where it
+    // is met, with what was read so far kept.
+    Column col;
+    for (std::size_t i : source_->available(meta_archs_.size())) {
+      ensure(i);
+      append_row(col, static_cast<int>(i), hp.str(), ds, set);
+      const std::size_t row = col.index.size() - 1;
+      if (const std::string* e = Column::error_at(col.cost_errors, row)) throw QueryError(*e);
+      if (flop_max && col.flops[row] > *flop_max) continue;
+      if (param_max && col.params[row] > *param_max) continue;
+      if (const std::string* e = Column::error_at(col.metric_errors, row)) throw QueryError(*e);
+      if (best.index == -1 || *best.accuracy < col.accuracy[row]) {
+        best.index = col.index[row];
+        best.accuracy = col.accuracy[row];
+      }
+    }
+    return best;
+  }
+  const std::shared_ptr<const Column> col = column(hp.str(), ds, set);
   // Rows in order: a cost error raises where it is met (the constraints need
   // the costs), a metric error only in a row the constraints keep.
   const std::size_t first_cost_error =
@@ -452,6 +469,8 @@ std::string BasicAPI<Real>::repr() const {
 template <typename Real>
 std::optional<std::string> BasicAPI<Real>::query_info_str_by_arch(const ArchRef& arch, const Hp& hp) const {
   const int index = query_index_by_arch(arch);
+  if (index < 0 && fast_mode_ && grows())  // nats_bench's fast mode tries to read the file of index -1
+    throw QueryError("query_info_str_by_arch: the architecture is not in the benchmark (index -1)");
   if (!has_results(index)) return std::nullopt;
   const auto lines =
       print_information(query_meta_info_by_index(index, hp), "arch-index=" + std::to_string(index));
@@ -600,35 +619,39 @@ auto BasicAPI<Real>::column(const std::string& hp, const std::string& ds, const 
       return stored;
     }
   auto col = std::make_shared<Column>();
-  for_each_evaluated([&](int index) {
-    col->index.push_back(index);
-    double flops = 0, params = 0, accuracy = 0;
-    std::string cost_error, metric_error;
-    try {
-      if (!has_results(index))
-        throw QueryError("evaluated index " + std::to_string(index) + " has no results");
-      const ArchResults<Real>& ar = query_meta_info_by_index(index, hp);
-      const auto& d = ar.runs_of(ds);
-      if (d.runs.empty())
-        throw QueryError("no run of " + detail::quoted(ds) + " in architecture " + std::to_string(index));
-      std::tie(flops, params) = ar.flops_and_params(ds);
-      try {
-        accuracy = ar.get_metrics(ds, set, std::nullopt, SeedChoice::mean()).accuracy.value_or(NAN);
-      } catch (const QueryError& e) {
-        metric_error = e.message();
-      }
-    } catch (const QueryError& e) {
-      cost_error = e.message();
-    }
-    col->flops.push_back(flops);
-    col->params.push_back(params);
-    col->accuracy.push_back(accuracy);
-    const std::size_t row = col->index.size() - 1;
-    if (!cost_error.empty()) col->cost_errors.emplace_back(row, std::move(cost_error));
-    if (!metric_error.empty()) col->metric_errors.emplace_back(row, std::move(metric_error));
-  });
+  for_each_evaluated([&](int index) { append_row(*col, index, hp, ds, set); });
   columns_.emplace(key, col);
   return col;
+}
+
+template <typename Real>
+void BasicAPI<Real>::append_row(Column& col, int index, const std::string& hp, const std::string& ds,
+                                const std::string& set) const {
+  col.index.push_back(index);
+  double flops = 0, params = 0, accuracy = 0;
+  std::string cost_error, metric_error;
+  try {
+    if (!has_results(index))
+      throw QueryError("evaluated index " + std::to_string(index) + " has no results");
+    const ArchResults<Real>& ar = query_meta_info_by_index(index, hp);
+    const auto& d = ar.runs_of(ds);
+    if (d.runs.empty())
+      throw QueryError("no run of " + detail::quoted(ds) + " in architecture " + std::to_string(index));
+    std::tie(flops, params) = ar.flops_and_params(ds);
+    try {
+      accuracy = ar.get_metrics(ds, set, std::nullopt, SeedChoice::mean()).accuracy.value_or(NAN);
+    } catch (const QueryError& e) {
+      metric_error = e.message();
+    }
+  } catch (const QueryError& e) {
+    cost_error = e.message();
+  }
+  col.flops.push_back(flops);
+  col.params.push_back(params);
+  col.accuracy.push_back(accuracy);
+  const std::size_t row = col.index.size() - 1;
+  if (!cost_error.empty()) col.cost_errors.emplace_back(row, std::move(cost_error));
+  if (!metric_error.empty()) col.metric_errors.emplace_back(row, std::move(metric_error));
 }
 
 template <typename Real>

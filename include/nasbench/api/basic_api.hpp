@@ -334,6 +334,8 @@ class BasicAPI {
   static Random& dummy_rng();
 
   std::shared_ptr<const Column> column(const std::string& hp, const std::string& ds, const std::string& set) const;
+  /// Appends architecture `index`'s row (costs, accuracy or the errors Python raises there) to `col`.
+  void append_row(Column& col, int index, const std::string& hp, const std::string& ds, const std::string& set) const;
   void invalidate();
   /// Materializes architecture `index` from the source, once (thread-safe).
   void ensure(std::size_t index) const;

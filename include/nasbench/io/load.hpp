@@ -308,7 +308,7 @@ inline std::string archive_file(const std::string& archive_root, int index) {
   std::snprintf(padded, sizeof padded, "%06d", index);
   std::snprintf(unpadded, sizeof unpadded, "%d", index);
   std::vector<std::string> tried;
-  for (const std::string name : {std::string(padded) + "-FULL.pth", std::string(padded) + ".pickle.pbz2",
+  for (const std::string& name : {std::string(padded) + "-FULL.pth", std::string(padded) + ".pickle.pbz2",
                                  std::string(unpadded) + ".pickle.pbz2"}) {
     tried.push_back((fs::path(archive_root) / name).string());
     std::error_code ec;
