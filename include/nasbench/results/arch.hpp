@@ -272,9 +272,8 @@ class ArchResults {
         return std::nullopt;
       }
     }
-    const bool nats = semantics_ == Semantics::kNats;
-    auto one = [nats](const EpochInfo& e) {
-      return Metrics{static_cast<double>(e.iepoch), e.loss, e.accuracy, e.cur_time, e.all_time, nats};
+    auto one = [](const EpochInfo& e) {  // one seed's values: Python's int iepoch
+      return Metrics{static_cast<double>(e.iepoch), e.loss, e.accuracy, e.cur_time, e.all_time, true};
     };
     switch (choice.kind()) {
       case SeedChoice::Kind::kRandom: {

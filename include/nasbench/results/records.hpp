@@ -87,8 +87,8 @@ class SeedChoice {
 /// where the first seed's value is None, as in Python.
 struct Metrics {
   std::optional<double> iepoch, loss, accuracy, cur_time, all_time;
-  /// Whether Python gives `iepoch` as an int (nats_bench, one seed's values)
-  /// rather than a float (a seed mean; every nas_201_api answer).
+  /// Whether Python gives `iepoch` as an int (one seed's values) rather than
+  /// a float (a seed mean).
   bool iepoch_is_int = false;
 };
 
