@@ -98,19 +98,28 @@ inline std::vector<int> read_index_list(const pickle::Value& v, const std::strin
 /// The hp -> ArchResults of one architecture: `{'full': .., 'less': ..}`
 /// (NAS-Bench-201: 'less' is hp '12', 'full' hp '200', stored '12' first as
 /// Python's API does) or `OrderedDict(hp -> ..)` (NATS-Bench).
+/// Its results, in file order; the hps LoadOptions::hps leaves out go to `skipped`.
 template <typename Real>
-void add_arch_entry(BasicAPI<Real>& api, int index, const pickle::Value& entry, const std::string& path,
-                    const std::shared_ptr<const StorageTable>& storages, const LoadOptions& options) {
+std::vector<HpResults<Real>> arch_entry_results(const pickle::Value& entry, const std::string& path,
+                                                const std::shared_ptr<const StorageTable>& storages,
+                                                const LoadOptions& options, std::vector<std::string>& skipped) {
   if (!entry.is_dict()) schema_fail(path, "dict", entry);
   const pickle::Value* less = entry.find("less");
   const pickle::Value* full = entry.find("full");
+  std::vector<HpResults<Real>> out;
   auto add = [&](const pickle::Value& v, std::string hp, const std::string& sub) {
     if (!options.wants_hp(hp)) {
-      api.note_skipped_hp(hp);
+      skipped.push_back(std::move(hp));
       return;
     }
     try {
-      api.add_results(index, std::move(hp), take_arch<Real>(v, storages, options));
+      ArchResults<Real> results = take_arch<Real>(v, storages, options);
+      for (auto& h : out)
+        if (h.hp == hp) {  // a key given twice: its last value, as a Python dict
+          h.results = std::move(results);
+          return;
+        }
+      out.push_back(HpResults<Real>{std::move(hp), std::move(results)});
     } catch (const SchemaError& e) {
       throw e.prefixed(path + sub);
     }
@@ -118,12 +127,23 @@ void add_arch_entry(BasicAPI<Real>& api, int index, const pickle::Value& entry, 
   if (less || full) {
     if (less) add(*less, "12", "['less']");
     if (full) add(*full, "200", "['full']");
-    return;
+    return out;
   }
   for (const auto& [hp, v] : entry.dict_items()) {
     if (!hp.is_str()) schema_fail(path + "[" + hp.repr() + "]", "an hp str key", hp);
     add(v, std::string(hp.as_str()), "['" + std::string(hp.as_str()) + "']");
   }
+  return out;
+}
+
+/// arch_entry_results() into `api` as architecture `index`.
+template <typename Real>
+void add_arch_entry(BasicAPI<Real>& api, int index, const pickle::Value& entry, const std::string& path,
+                    const std::shared_ptr<const StorageTable>& storages, const LoadOptions& options) {
+  std::vector<std::string> skipped;
+  for (auto& h : arch_entry_results<Real>(entry, path, storages, options, skipped))
+    api.add_results(index, std::move(h.hp), std::move(h.results));
+  for (const auto& hp : skipped) api.note_skipped_hp(hp);
 }
 
 inline std::string class_name_for(const std::vector<std::string>& archs, bool nats) {
@@ -352,12 +372,10 @@ void reload_archive(BasicAPI<Real>& api, const std::string& archive_root, std::o
       if (nb201 && (!doc.root.is_dict() || !doc.root.find("less") || !doc.root.find("full")))
         throw SchemaError("", "expected a dict with 'less' and 'full'");
       if (!nb201 && !doc.root.is_dict()) schema_fail("", "an OrderedDict hp -> ArchResults", doc.root);
-      BasicAPI<Real> scratch;  // convert first, so a bad file leaves the API untouched
-      scratch.set_meta_archs(std::vector<std::string>(static_cast<std::size_t>(idx) + 1));
-      add_arch_entry(scratch, idx, doc.root, "", table, no_options());
+      std::vector<std::string> skipped;  // convert first, so a bad file leaves the API untouched
+      auto results = arch_entry_results<Real>(doc.root, "", table, no_options(), skipped);
       api.remove_results(idx);
-      for (const auto& hp : scratch.hps(idx))
-        api.add_results(idx, hp, scratch.query_meta_info_by_index(idx, hp));
+      for (auto& h : results) api.add_results(idx, std::move(h.hp), std::move(h.results));
       const auto& evaluated = api.evaluated_indexes();
       if (!nb201 && !std::binary_search(evaluated.begin(), evaluated.end(), idx)) {  // nats_bench adds it
         std::vector<int> more(evaluated);

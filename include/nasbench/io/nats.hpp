@@ -76,24 +76,19 @@ inline std::optional<std::size_t> nats_arch_file_index(const std::string& name) 
 /// The results of one architecture file (`OrderedDict hp -> ArchResults`
 /// state, or NAS-Bench-201's `{'less', 'full'}`), read on its own.
 template <typename Real>
-std::vector<HpResults<Real>> read_arch_file(const std::string& file, std::size_t index, const LoadOptions& options) {
+std::vector<HpResults<Real>> read_arch_file(const std::string& file, const LoadOptions& options) {
   auto counter = std::make_shared<std::uint64_t>(0);
   auto table = std::make_shared<StorageTable>();
   pickle::Document doc = open_streaming<Real>(file, options, counter, table, false);
-  BasicAPI<Real> scratch;
+  std::vector<std::string> skipped;
   try {
-    scratch.set_meta_archs(std::vector<std::string>(index + 1));  // not `count` strings per file read
-    add_arch_entry(scratch, static_cast<int>(index), doc.root, "", table, options);
+    auto out = arch_entry_results<Real>(doc.root, "", table, options, skipped);
+    pickle::dismantle(std::move(doc.root));
+    return out;
   } catch (const SchemaError& e) {
     pickle::dismantle(std::move(doc.root));
     throw to_load_error(e, file);
   }
-  pickle::dismantle(std::move(doc.root));
-  std::vector<HpResults<Real>> out;
-  if (!scratch.has_results(static_cast<long long>(index))) return out;  // every hp left out by LoadOptions::hps
-  for (const auto& hp : scratch.hps(static_cast<long long>(index)))
-    out.push_back(HpResults<Real>{hp, scratch.query_meta_info_by_index(static_cast<long long>(index), hp)});
-  return out;
 }
 
 }  // namespace detail
@@ -117,7 +112,7 @@ class NatsArchiveSource final : public ResultsProvider<Real> {
     if (!file)
       throw LoadError("fast mode: no file for architecture " + std::to_string(index) + " (tried \"" + tried[0] +
                       "\" and \"" + tried[1] + "\")");
-    return detail::read_arch_file<Real>(*file, index, options_);
+    return detail::read_arch_file<Real>(*file, options_);
   }
 
   [[nodiscard]] std::shared_ptr<const BestColumn> column(const std::string&, const std::string&,
