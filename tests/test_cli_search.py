@@ -11,6 +11,8 @@ import sys
 import tempfile
 import unittest
 
+from test_cli_benchmark import close  # numbers to 1e-12 relative, the rest exactly
+
 EXE = FX = None
 CACHES = None  # tempfile.TemporaryDirectory holding `nasbench convert` caches of the fixtures (open in ms)
 META = ("space", "algo", "dataset", "seed", "time_budget", "hp", "population", "sample_size", "cycles")
@@ -21,14 +23,6 @@ def run(*args):
     env.pop("NASBENCH_FILE", None)
     p = subprocess.run([EXE, *args], capture_output=True, text=True, timeout=300, env=env)
     return p.returncode, p.stdout, p.stderr
-
-
-def close(a, b, rel=1e-12):
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
-        return a == b or abs(a - b) <= rel * abs(a)
-    if isinstance(a, list):
-        return isinstance(b, list) and len(a) == len(b) and all(close(x, y, rel) for x, y in zip(a, b))
-    return a == b
 
 
 def data(space, cache=True):

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,15 @@ search::Config config_of(const json& row) {
   return c;
 }
 
+/// An architecture drawn with seed `seed`, then mutated 4 times: the 5 strings, and the engine's next random().
+std::pair<std::vector<std::string>, double> draws(const search::Space& space, std::uint64_t seed) {
+  Random r(seed);
+  auto arch = space.random_arch(r);
+  std::vector<std::string> got{space.str(arch)};
+  for (int i = 0; i < 4; ++i) got.push_back(space.str(arch = space.mutate(arch, r)));
+  return {got, r.random()};
+}
+
 }  // namespace
 
 TEST_CASE("search: Random's randint and choice are Python's", "[search][random]") {
@@ -84,31 +94,25 @@ TEST_CASE("search: random_arch and mutate draw as the reference functions", "[se
     CHECK(space.num_decisions() == 6);
     CHECK(space.num_choices() == 5);
     CHECK(space.choice_name(2) == "nor_conv_1x1");
-    Random r(3);
-    auto arch = space.random_arch(r);
-    std::vector<std::string> got{space.str(arch)};
-    for (int i = 0; i < 4; ++i) got.push_back(space.str(arch = space.mutate(arch, r)));
+    const auto [got, next] = draws(space, 3);  // random.seed(3) in search_ref.py
     CHECK(got == std::vector<std::string>{
                      "|skip_connect~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|avg_pool_3x3~2|",
                      "|skip_connect~0|+|none~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|avg_pool_3x3~2|",
                      "|skip_connect~0|+|none~0|skip_connect~1|+|skip_connect~0|nor_conv_1x1~1|avg_pool_3x3~2|",
                      "|avg_pool_3x3~0|+|none~0|skip_connect~1|+|skip_connect~0|nor_conv_1x1~1|avg_pool_3x3~2|",
                      "|avg_pool_3x3~0|+|none~0|skip_connect~1|+|skip_connect~0|nor_conv_3x3~1|avg_pool_3x3~2|"});
-    CHECK(r.random() == 0.6390681405441619);  // the same number of draws
-    CHECK(space.parse(got.back()) == arch);
+    CHECK(next == 0.6390681405441619);  // the same number of draws
+    CHECK(space.str(space.parse(got.back())) == got.back());
   }
   SECTION("size: random_size_func, mutate_size_func (may redraw the same value)") {
     const auto space = search::Space::size();
     CHECK(space.num_decisions() == 5);
     CHECK(space.num_choices() == 8);
     CHECK(space.choice_name(7) == "64");
-    Random r(4);
-    auto arch = space.random_arch(r);
-    std::vector<std::string> got{space.str(arch)};
-    for (int i = 0; i < 4; ++i) got.push_back(space.str(arch = space.mutate(arch, r)));
+    const auto [got, next] = draws(space, 4);
     CHECK(got == std::vector<std::string>{"32:40:16:56:64", "32:16:16:56:64", "8:16:16:56:64", "8:16:16:40:64",
                                           "32:16:16:40:64"});
-    CHECK(r.random() == 0.520339269464314);
+    CHECK(next == 0.520339269464314);
     CHECK(space.parse("8:16:16:40:64") == search::Arch{0, 1, 1, 4, 7});
   }
   SECTION("errors") {
