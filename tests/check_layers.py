@@ -34,6 +34,7 @@ TOP = {  # top-level headers: their layer
     "api.hpp": "io",  # BasicAPI with load(): the api layer plus io
     "load.hpp": "io", "io.hpp": "io", "cache.hpp": "io",
     "json.hpp": "json", "protocol.hpp": "json",
+    "search.hpp": "search",
     "nn.hpp": "umbrella", "nasbench.hpp": "umbrella",
 }
 

@@ -8,6 +8,7 @@
 ///   pickle.hpp   the reader of Python pickles and torch.save files
 ///   io.hpp       files and caches into tables (cache/, io/)
 ///   json.hpp     Python dicts of the results; the `nasbench query` protocol
+///   search.hpp   NAS algorithms on the benchmark (random search, regularized evolution)
 /// The LibTorch part is nasbench/nn.hpp.
 
 #include "nasbench/api.hpp"
@@ -18,5 +19,6 @@
 #include "nasbench/random.hpp"
 #include "nasbench/results.hpp"
 #include "nasbench/results/net_state.hpp"
+#include "nasbench/search.hpp"
 #include "nasbench/space.hpp"
 #include "nasbench/version.hpp"

@@ -354,6 +354,17 @@ template <typename Real>
 SimulatedTrial BasicAPI<Real>::simulate_train_eval(const ArchRef& arch, std::string_view dataset,
                                                    std::optional<int> iepoch, const Hp& hp, bool account_time,
                                                    Random& rng) {
+  TimeAccount account{used_time_};
+  SimulatedTrial t = simulate_train_eval(arch, dataset, iepoch, hp, account, rng);
+  if (account_time) used_time_ = account.used_time;
+  t.used_time = used_time_;
+  return t;
+}
+
+template <typename Real>
+SimulatedTrial BasicAPI<Real>::simulate_train_eval(const ArchRef& arch, std::string_view dataset,
+                                                   std::optional<int> iepoch, const Hp& hp, TimeAccount& account,
+                                                   Random& rng) const {
   const int index = query_index_by_arch(arch);
   if (dataset != "cifar10" && dataset != "cifar100" && dataset != "ImageNet16-120")
     throw QueryError(
@@ -386,8 +397,8 @@ SimulatedTrial BasicAPI<Real>::simulate_train_eval(const ArchRef& arch, std::str
     t.time_cost = time(info.train.all_time, "train-all-time") + time(last.valid->per_time, "valid-per-time");
   }
   t.latency = get_latency(index, dataset, hp);
-  if (account_time) used_time_ += t.time_cost;
-  t.used_time = used_time_;
+  account.used_time += t.time_cost;
+  t.used_time = account.used_time;
   return t;
 }
 

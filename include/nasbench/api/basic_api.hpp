@@ -246,6 +246,12 @@ class BasicAPI {
   /// simulate_train_eval() drawing from `rng`.
   SimulatedTrial simulate_train_eval(const ArchRef& arch, std::string_view dataset, std::optional<int> iepoch,
                                      const Hp& hp, bool account_time, Random& rng);
+  /// simulate_train_eval() drawing from `rng` that adds the trial's time to the
+  /// caller's `account` instead of used_time() (`used_time` of the answer is the
+  /// account's new total). Const and touches no shared state: concurrent search
+  /// runs each keep their own account.
+  SimulatedTrial simulate_train_eval(const ArchRef& arch, std::string_view dataset, std::optional<int> iepoch,
+                                     const Hp& hp, TimeAccount& account, Random& rng) const;
   /// The time accumulated by simulate_train_eval() (Python's `used_time`).
   [[nodiscard]] double used_time() const noexcept { return used_time_; }
   /// Python's `reset_time()`.

@@ -76,4 +76,10 @@ struct SimulatedTrial {
   double time_cost = 0, used_time = 0;
 };
 
+/// A caller's own time account for simulate_train_eval (Python's `_used_time`
+/// of one search run): many runs on one const API, each with its own total.
+struct TimeAccount {
+  double used_time = 0;  ///< the total so far (reset_time(): assign {})
+};
+
 }  // namespace nasbench

@@ -53,6 +53,17 @@ class PythonRandom {
     return r;
   }
 
+  /// `random.randint(a, b)` for a <= b: `a + _randbelow(b - a + 1)` (randrange's step-1 path).
+  std::int64_t randint(std::int64_t a, std::int64_t b) {
+    return a + static_cast<std::int64_t>(randbelow(static_cast<std::uint64_t>(b - a) + 1));
+  }
+
+  /// `random.choice(seq)` for a non-empty sequence: `seq[_randbelow(len(seq))]`.
+  template <typename Seq>
+  const auto& choice(const Seq& seq) {
+    return seq[static_cast<std::size_t>(randbelow(static_cast<std::uint64_t>(seq.size())))];
+  }
+
   /// `random.random()`: a double in [0, 1) with 53 random bits.
   double random() {
     std::uint32_t a = next_u32() >> 5, b = next_u32() >> 6;

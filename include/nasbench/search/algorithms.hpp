@@ -1,0 +1,210 @@
+#pragma once
+/// @file search/algorithms.hpp
+/// NAS on the benchmark: random search (RS) and regularized evolution (REA)
+/// as the NATS-Bench reference scripts run them (AutoDL-Projects
+/// exps/NATS-algos/random_wo_share.py and regularized_ea.py). With seed S a run
+/// replays the script run with `--rand_seed S` exactly: the same draws of
+/// Python's `random` in the same order (the architectures' and
+/// simulate_train_eval's seeds from one engine), the same stop rule, the same
+/// trace. `run_many` spreads independent runs (seed S + k) over threads; the
+/// results do not depend on the thread count. Torch-free.
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "nasbench/api/basic_api.hpp"
+#include "nasbench/error.hpp"
+#include "nasbench/random.hpp"
+#include "nasbench/search/space.hpp"
+#include "nasbench/search/trace.hpp"
+
+namespace nasbench::search {
+
+/// What a run searches for: the dataset of simulate_train_eval (cifar10,
+/// cifar100 or ImageNet16-120), the simulated-time budget in seconds, the
+/// schedule of the proxy trials (the reference's hp "12").
+struct Task {
+  std::string dataset = "cifar10";
+  double time_budget = 20000;
+  std::string hp = "12";
+};
+
+/// The datasets simulate_train_eval takes, as the scripts' --dataset choices.
+inline constexpr std::array<std::string_view, 3> kSearchDatasets = {"cifar10", "cifar100", "ImageNet16-120"};
+
+/// The budgets of the NATS-Bench paper's runs: 20000 / 40000 / 120000 s (topology) and
+/// 20000 / 40000 / 60000 s (size) on cifar10 / cifar100 / ImageNet16-120.
+[[nodiscard]] inline double default_time_budget(SearchSpace space, std::string_view dataset) {
+  if (dataset == "cifar10") return 20000;
+  if (dataset == "cifar100") return 40000;
+  if (dataset == "ImageNet16-120") return space == SearchSpace::kTopology ? 120000 : 60000;
+  throw unknown_value("dataset", dataset, kSearchDatasets, " for a search");
+}
+
+/// Regularized evolution's options, with the reference's names and the paper's values.
+struct REAOptions {
+  int population = 10;   ///< --ea_population
+  int sample_size = 3;   ///< --ea_sample_size
+  /// --ea_cycles: the reference passes it to regularized_evolution, whose loop never reads it (the time
+  /// budget alone stops a run); kept, and ignored, so that runs replay.
+  int cycles = 200;
+};
+
+/// Random search (random_wo_share.py): draw an architecture, evaluate it, until the simulated time
+/// reaches the budget. At least one evaluation; the one that crosses the budget is kept.
+template <typename Real>
+[[nodiscard]] Trace random_search(const BasicAPI<Real>& api, const Space& space, const Task& task, Random& rng) {
+  Evaluator<Real> run(api, space, task.dataset, task.hp, task.time_budget, rng);
+  while (run.empty() || run.within_budget()) run.evaluate(space.random_arch(rng));
+  return std::move(run).take();
+}
+
+/// Regularized (aging) evolution (regularized_ea.py, Real et al. 2019): a population of
+/// `population` random architectures (all evaluated, whatever the budget), then cycles while the
+/// simulated time is below the budget: `sample_size` draws with replacement from the population
+/// (`random.choice`), the parent is the first best of the sample, its mutation is evaluated and
+/// appended, and the oldest member leaves.
+template <typename Real>
+[[nodiscard]] Trace regularized_evolution(const BasicAPI<Real>& api, const Space& space, const Task& task,
+                                          const REAOptions& options, Random& rng) {
+  struct Member {
+    Arch arch;
+    double accuracy;
+  };
+  Evaluator<Real> run(api, space, task.dataset, task.hp, task.time_budget, rng);
+  std::deque<Member> population;
+  while (population.size() < static_cast<std::size_t>(options.population)) {
+    Arch arch = space.random_arch(rng);
+    const double acc = run.evaluate(arch);
+    population.push_back(Member{std::move(arch), acc});
+  }
+  std::vector<const Member*> sample;
+  while (run.within_budget()) {
+    sample.clear();
+    while (sample.size() < static_cast<std::size_t>(options.sample_size))
+      sample.push_back(&population[static_cast<std::size_t>(rng.randbelow(population.size()))]);
+    const Member* parent = sample.front();
+    for (const Member* m : sample)
+      if (parent->accuracy < m->accuracy) parent = m;  // Python's max(): the first best
+    Arch child = space.mutate(parent->arch, rng);
+    const double acc = run.evaluate(child);
+    population.push_back(Member{std::move(child), acc});
+    population.pop_front();
+  }
+  return std::move(run).take();
+}
+
+/// What the NATS-Bench paper reports of a run's final choice: the seed-mean test accuracy of
+/// architecture `index` on `dataset` under the full schedule (hp 200 topology / 90 size;
+/// get_more_info's `test-accuracy`: cifar10's ori-test, the others' x-test), or nullopt when the
+/// benchmark holds no such result for it.
+template <typename Real>
+[[nodiscard]] std::optional<double> test_accuracy(const BasicAPI<Real>& api, std::string_view dataset, int index) {
+  if (index < 0 || !api.has_results(index)) return std::nullopt;
+  const std::string hp = std::to_string(full_train_epochs(api.search_space()));
+  const auto hps = api.hps(index);
+  if (std::find(hps.begin(), hps.end(), hp) == hps.end()) return std::nullopt;
+  const MoreInfo info = api.get_more_info(index, dataset, std::nullopt, hp, SeedChoice::mean());
+  return info.test ? info.test->accuracy : std::nullopt;
+}
+
+/// The algorithms of `nasbench search` (REINFORCE and BOHB are to come).
+enum class Algorithm : std::uint8_t {
+  kRandomSearch,          ///< "rs"
+  kRegularizedEvolution,  ///< "rea"
+};
+
+/// "rs" or "rea".
+[[nodiscard]] constexpr std::string_view to_string(Algorithm a) noexcept {
+  return a == Algorithm::kRandomSearch ? "rs" : "rea";
+}
+
+/// The algorithm named `name` ("rs", "rea"); QueryError otherwise, saying which are planned.
+[[nodiscard]] inline Algorithm parse_algorithm(std::string_view name) {
+  if (name == "rs") return Algorithm::kRandomSearch;
+  if (name == "rea") return Algorithm::kRegularizedEvolution;
+  if (name == "reinforce" || name == "bohb")
+    throw QueryError("algorithm " + detail::quoted(name) + " is not available yet (available: rs, rea)");
+  throw unknown_value("algorithm", name, {"rs", "rea"});
+}
+
+/// One configuration of runs.
+struct Config {
+  Algorithm algorithm = Algorithm::kRandomSearch;
+  Task task;
+  REAOptions rea;  ///< used by Algorithm::kRegularizedEvolution
+};
+
+/// QueryError naming the first bad value of `config` (dataset, budget, REA's sizes).
+inline void check(const Config& config) {
+  const Task& t = config.task;
+  if (std::find(kSearchDatasets.begin(), kSearchDatasets.end(), t.dataset) == kSearchDatasets.end())
+    throw unknown_value("dataset", t.dataset, kSearchDatasets, " for a search");
+  if (!(t.time_budget >= 0) || !std::isfinite(t.time_budget))
+    throw QueryError("time budget " + std::to_string(t.time_budget) + " must be a finite number >= 0 (seconds)");
+  if (config.algorithm == Algorithm::kRegularizedEvolution) {
+    if (config.rea.population < 1)
+      throw QueryError("population " + std::to_string(config.rea.population) + " must be >= 1");
+    if (config.rea.sample_size < 1)
+      throw QueryError("sample size " + std::to_string(config.rea.sample_size) + " must be >= 1");
+  }
+}
+
+/// One run with seed `seed` (Python's `random.seed(seed)`): its own engine, its own time account.
+template <typename Real>
+[[nodiscard]] Trace run(const BasicAPI<Real>& api, const Config& config, std::uint64_t seed) {
+  check(config);
+  const Space space(api.search_space());
+  Random rng(seed);
+  switch (config.algorithm) {
+    case Algorithm::kRandomSearch:
+      return random_search(api, space, config.task, rng);
+    case Algorithm::kRegularizedEvolution:
+      return regularized_evolution(api, space, config.task, config.rea, rng);
+  }
+  throw QueryError("unknown algorithm");
+}
+
+/// `runs` independent runs, run k with seed `first_seed + k`, on `threads` threads (0: one per
+/// hardware thread). The traces come back in run order and do not depend on `threads`; the first
+/// failing run's error (in run order) is rethrown.
+template <typename Real>
+[[nodiscard]] std::vector<Trace> run_many(const BasicAPI<Real>& api, const Config& config, std::uint64_t first_seed,
+                                          std::size_t runs, unsigned threads = 1) {
+  check(config);
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(runs, 1)));
+  std::vector<Trace> traces(runs);
+  std::vector<std::exception_ptr> errors(runs);
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t k; (k = next.fetch_add(1)) < runs;) {
+      try {
+        traces[k] = run(api, config, first_seed + k);
+      } catch (...) {
+        errors[k] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  return traces;
+}
+
+}  // namespace nasbench::search

@@ -1,0 +1,181 @@
+"""`nasbench search` on the search fixtures (tests/fixtures/make_search_fixtures.py): the replayed
+traces through --json, the summary table, --csv, and every bad argument.
+
+Usage: python3 tests/test_cli_search.py PATH/TO/nasbench SEARCH_FIXTURE_DIR
+"""
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from test_cli_benchmark import close  # numbers to 1e-12 relative, the rest exactly
+
+EXE = FX = None
+CACHES = None  # tempfile.TemporaryDirectory holding `nasbench convert` caches of the fixtures (open in ms)
+META = ("space", "algo", "dataset", "seed", "time_budget", "hp", "population", "sample_size", "cycles")
+
+
+def run(*args):
+    env = dict(os.environ)
+    env.pop("NASBENCH_FILE", None)
+    p = subprocess.run([EXE, *args], capture_output=True, text=True, timeout=300, env=env)
+    return p.returncode, p.stdout, p.stderr
+
+
+def data(space, cache=True):
+    """The fixture of `space`; by default its cache (written once by setUpModule), the same benchmark."""
+    if cache:
+        return os.path.join(CACHES.name, space + ".cache")
+    with open(os.path.join(FX, "manifest.json")) as f:
+        return os.path.join(FX, json.load(f)[space])
+
+
+def setUpModule():
+    global CACHES
+    CACHES = tempfile.TemporaryDirectory()
+    for space in ("tss", "sss"):
+        rc, out, err = run("convert", data(space, cache=False), data(space))
+        assert rc == 0, err
+
+
+def tearDownModule():
+    CACHES.cleanup()
+
+
+def traces():
+    with open(os.path.join(FX, "traces.jsonl")) as f:
+        return [json.loads(line) for line in f]
+
+
+def args_of(row):
+    out = [data(row["space"]), "--algo", row["algo"], "--dataset", row["dataset"],
+           "--time-budget", str(row["time_budget"]), "--hp", row["hp"]]
+    if row["algo"] == "rea":
+        out += ["--ea-population", str(row["population"]), "--ea-sample-size", str(row["sample_size"]),
+                "--ea-cycles", str(row["cycles"])]
+    return out
+
+
+class Replay(unittest.TestCase):
+    def test_json_lines_are_the_reference_traces(self):
+        groups = {}  # the runs of one configuration: seeds 0 and 1 in one call (--seed 0 --runs 2)
+        for row in traces():
+            groups.setdefault(tuple(args_of(row)), {})[row["seed"]] = row
+        checked = 0
+        for args, by_seed in groups.items():
+            rc, out, err = run("search", *args, "--seed", "0", "--runs", "2", "--json")
+            self.assertEqual(rc, 0, err)
+            for got in (json.loads(line) for line in out.splitlines()):
+                row = by_seed[got["seed"]]
+                for k in META + ("history", "current_best_index", "best_index", "best_arch", "test_accuracy"):
+                    if k in row:
+                        self.assertTrue(close(row[k], got[k]), (args, row["seed"], k))
+                checked += 1
+        self.assertGreater(checked, 60)
+
+    def test_the_benchmark_file_itself(self):
+        row = [r for r in traces() if r["space"] == "sss" and r["algo"] == "rea"][0]
+        args = args_of(row)
+        args[0] = data("sss", cache=False)
+        rc, out, err = run("search", *args, "--seed", str(row["seed"]), "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(close(row["history"], json.loads(out)["history"]))
+
+    def test_runs_and_threads(self):
+        rows = [r for r in traces() if r["space"] == "sss" and r["algo"] == "rs" and r["dataset"] == "cifar100"
+                and r["time_budget"] == 1200]
+        by_seed = {r["seed"]: r for r in rows}
+        self.assertIn(0, by_seed)
+        self.assertIn(1, by_seed)
+        outs = []
+        for threads in ("1", "3"):
+            rc, out, err = run("search", *args_of(rows[0]), "--seed", "0", "--runs", "6", "--threads", threads,
+                               "--json")
+            self.assertEqual(rc, 0, err)
+            outs.append(out)
+        self.assertEqual(outs[0], outs[1])
+        got = [json.loads(line) for line in outs[0].splitlines()]
+        self.assertEqual([g["seed"] for g in got], list(range(6)))
+        for g in got[:2]:
+            self.assertTrue(close(by_seed[g["seed"]]["history"], g["history"]))
+
+    def test_default_budgets(self):
+        for space, dataset, budget in (("tss", "ImageNet16-120", 120000), ("sss", "ImageNet16-120", 60000),
+                                       ("sss", "cifar10", 20000)):
+            rc, out, err = run("search", data(space), "--algo", "rea", "--dataset", dataset, "--json")
+            self.assertEqual(rc, 0, err)
+            got = json.loads(out)
+            self.assertEqual(got["time_budget"], budget)
+            self.assertEqual((got["population"], got["sample_size"], got["cycles"], got["hp"]), (10, 3, 200, "12"))
+            self.assertGreaterEqual(got["history"][-1][2], budget)
+            self.assertLess(got["history"][-2][2], budget)
+
+    def test_summary_table_and_csv(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "curve.csv")
+            rc, out, err = run("search", data("tss"), "--algo", "rs", "--dataset", "cifar100", "--time-budget",
+                               "1500", "--runs", "4", "--csv", path)
+            self.assertEqual(rc, 0, err)
+            lines = out.splitlines()
+            self.assertIn("rs on cifar100, topology space, hp 12, time budget 1500 s, seeds 0..3", lines[0])
+            self.assertIn("test accuracy (hp 200)", lines[1])
+            self.assertTrue(lines[2].startswith("rs         4  "), lines[2])
+            self.assertIn(" +- ", lines[2])
+            with open(path) as f:
+                table = list(csv.DictReader(f))
+            rc, out, err = run("search", data("tss"), "--algo", "rs", "--dataset", "cifar100", "--time-budget",
+                               "1500", "--runs", "4", "--json")
+            runs = [json.loads(line) for line in out.splitlines()]
+            self.assertEqual(len(table), sum(len(r["history"]) for r in runs))
+            last = [row for row in table if row["run"] == "3"][-1]
+            self.assertEqual(int(last["best_index"]), runs[3]["best_index"])
+            self.assertEqual(int(last["step"]), len(runs[3]["history"]))
+            self.assertTrue(close(float(last["total_time"]), runs[3]["history"][-1][2]))
+            self.assertTrue(close(float(last["test_accuracy"]), runs[3]["test_accuracy"]))
+
+    def test_test_accuracy_is_null_without_a_full_schedule(self):
+        rows = [r for r in traces() if r["space"] == "sss" and r["test_accuracy"] is None]
+        self.assertTrue(rows)  # odd sss indexes have no hp 90
+        row = rows[0]
+        rc, out, err = run("search", *args_of(row), "--seed", str(row["seed"]), "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertIsNone(json.loads(out)["test_accuracy"])
+        rc, out, err = run("search", *args_of(row), "--seed", str(row["seed"]))
+        self.assertEqual(rc, 0, err)
+        self.assertIn("n/a (no full schedule)", out)
+
+
+class Errors(unittest.TestCase):
+    def check(self, rc_wanted, message, *args):
+        rc, out, err = run("search", *args)
+        self.assertEqual(rc, rc_wanted, (args, out, err))
+        self.assertIn(message, err)
+
+    def test_bad_arguments_exit_2(self):
+        f = data("tss")
+        self.check(2, 'algorithm "reinforce" is not available yet (available: rs, rea)', f, "--algo", "reinforce",
+                   "--dataset", "cifar10")
+        self.check(2, 'algorithm "bohb" is not available yet', f, "--algo", "bohb", "--dataset", "cifar10")
+        self.check(2, 'unknown algorithm "ga" (expected one of rs, rea)', f, "--algo", "ga", "--dataset", "cifar10")
+        self.check(2, "--dataset", f, "--algo", "rs", "--dataset", "cifar10-valid")
+        self.check(2, "--algo is required", f, "--dataset", "cifar10")
+        self.check(2, "--time-budget", f, "--algo", "rs", "--dataset", "cifar10", "--time-budget", "-5")
+        self.check(2, "--time-budget", f, "--algo", "rs", "--dataset", "cifar10", "--time-budget", "nan")
+        self.check(2, "--runs", f, "--algo", "rs", "--dataset", "cifar10", "--runs", "0")
+        self.check(2, "--ea-population", f, "--algo", "rea", "--dataset", "cifar10", "--ea-population", "0")
+        self.check(2, "--ea-sample-size", f, "--algo", "rea", "--dataset", "cifar10", "--ea-sample-size", "-1")
+        self.check(2, "--seed", f, "--algo", "rs", "--dataset", "cifar10", "--seed", "-1")
+        self.check(2, "FILE", "--algo", "rs", "--dataset", "cifar10")
+
+    def test_bad_values_exit_1(self):
+        self.check(1, 'unknown hp "90"', data("tss"), "--algo", "rs", "--dataset", "cifar10", "--hp", "90")
+        self.check(1, "size", data("sss", cache=False), "--space", "tss", "--algo", "rs", "--dataset", "cifar10")
+        self.check(1, "", os.path.join(FX, "missing.pickle.pbz2"), "--algo", "rs", "--dataset", "cifar10")
+
+
+if __name__ == "__main__":
+    EXE, FX = sys.argv.pop(1), sys.argv.pop(1)
+    unittest.main(verbosity=2)
