@@ -1,8 +1,13 @@
 #pragma once
 /// @file fuzz/check_protocol.hpp
 /// fuzz_protocol's check: bytes as request lines to serve_requests against a
-/// loaded benchmark; every line gets exactly one reply, each valid UTF-8 JSON
-/// holding either "result" or "error": {"type", "message"}.
+/// loaded, mutable benchmark (simulate_train_eval and reset_time answer);
+/// every line gets exactly one reply, each valid UTF-8 JSON holding either
+/// "result" or "error": {"type", "message"}, and no error message is that of
+/// an exception other than nasbench::Error (answer_request turns those into
+/// replies too, which would hide a bug such as an unchecked nlohmann access).
+/// fuzz_protocol picks one of several benchmarks by the first byte
+/// (protocol_target()).
 
 #include <cstdint>
 #include <cstdio>
@@ -22,6 +27,28 @@ namespace nasbench_fuzz {
 /// fuzzer reaches the long-line path with short inputs.
 inline constexpr std::size_t kProtocolLineLimit = 1024;
 
+/// Which benchmark fuzz_protocol answers `data` with: a first byte 0x01..0x03
+/// picks one of the NATS-Bench fixtures (and is not part of the requests),
+/// anything else the tiny NAS-Bench-201 file (target 0, the whole input).
+inline constexpr int kProtocolTargets = 4;
+inline int protocol_target(const std::uint8_t* data, std::size_t size) {
+  return size > 0 && data[0] >= 1 && data[0] < kProtocolTargets ? data[0] : 0;
+}
+/// The fixture files of the targets, relative to the fixture directory that
+/// holds bench/ and nats/ (tests/fixtures/make_bench_fixtures.py,
+/// make_nats_fixtures.py); `fast` for create(path, space, fast_mode=true).
+struct ProtocolTarget {
+  const char* path;
+  const char* space;  // nullptr: load_api; else create(path, space, fast)
+  bool fast;
+};
+inline constexpr ProtocolTarget kProtocolTargetFiles[kProtocolTargets] = {
+    {"bench/tiny.pth", nullptr, false},           // NAS-Bench-201 semantics, topology
+    {"nats/sss.pickle.pbz2", "sss", false},       // NATS-Bench size space, one file
+    {"nats/tss_corrupt_dir", "tss", true},        // fast mode: lazy files, one truncated
+    {"nats/sss_missing_dir", "sss", true},        // fast mode: one file missing
+};
+
 /// How many replies serve_requests owes `text`: one per '\n', and one for a
 /// last line without it.
 inline std::size_t expected_replies(std::string_view text) {
@@ -29,6 +56,14 @@ inline std::size_t expected_replies(std::string_view text) {
   for (char c : text) n += c == '\n';
   return n + (!text.empty() && text.back() != '\n');
 }
+
+/// Texts in an error message that come from an exception other than
+/// nasbench::Error (the library's, nlohmann's or the standard library's),
+/// unless the request itself holds them (messages quote what they reject).
+inline constexpr const char* kForeignErrorMarks[] = {
+    "[json.exception.type_error", "[json.exception.out_of_range", "[json.exception.invalid_iterator",
+    "[json.exception.other_error", "unexpected exception", "basic_string", "vector::", "map::at", "stoi", "stol",
+    "stod", "bad_optional_access", "bad_variant_access", "bad_function_call", "std::"};
 
 /// Violation unless `reply` is one JSON object `{"result": V}` or `{"error": {"type": T, "message": M}}`.
 inline void check_reply(const std::string& reply, std::string_view request) {
@@ -49,11 +84,19 @@ inline void check_reply(const std::string& reply, std::string_view request) {
   if (!e.is_object() || !e.contains("type") || !e.contains("message") || !e["type"].is_string() ||
       !e["message"].is_string())
     fail("\"error\" is not {\"type\": str, \"message\": str}");
+  const std::string& message = e["message"].get_ref<const std::string&>();
+  const bool invalid_json = message.rfind("nasbench: invalid JSON: ", 0) == 0;  // nlohmann's parse errors, by design
+  for (const char* mark : kForeignErrorMarks)
+    if (!invalid_json && message.find(mark) != std::string::npos && request.find(mark) == std::string_view::npos)
+      fail(std::string("the message holds \"") + mark + "\": an exception other than nasbench::Error reached the reply");
 }
 
-/// Violation unless serve_requests answers every line of `data` with one valid reply.
+/// Violation unless serve_requests answers every line of `data` with one valid
+/// reply. `api` is mutable (simulate_train_eval, reset_time): its used_time
+/// is reset first, so that one input gives the same replies every time.
 template <typename Real>
-void check_protocol(const nasbench::BasicAPI<Real>& api, const std::uint8_t* data, std::size_t size) {
+void check_protocol(nasbench::BasicAPI<Real>& api, const std::uint8_t* data, std::size_t size) {
+  api.reset_time();
   const std::string text(reinterpret_cast<const char*>(data), size);
   char* buf = nullptr;
   std::size_t len = 0;

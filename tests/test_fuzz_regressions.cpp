@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "../fuzz/check_pickle.hpp"
 #include "../fuzz/check_protocol.hpp"
 #include "nasbench/io.hpp"
+#include "nasbench/io/nats.hpp"
 #include "support.hpp"
 
 
@@ -41,14 +43,23 @@ std::vector<std::filesystem::path> findings() {
   return out;
 }
 
-const nasbench::BasicAPI<double>* protocol_api() {
-  static const std::string path = nasbench_test::bench_fixtures() + "/tiny.pth";
-  static const auto api = [] {
+// fuzz_protocol's benchmarks (check_protocol.hpp: kProtocolTargetFiles), under
+// the directory that holds the tests' bench/ and nats/ fixtures; mutable, as
+// in the harness. Null when the fixture is missing.
+std::string protocol_fixture(int target) {
+  return nasbench_test::bench_fixtures() + "/../" + nasbench_fuzz::kProtocolTargetFiles[target].path;
+}
+nasbench::BasicAPI<double>* protocol_api(int target) {
+  static std::unique_ptr<nasbench::BasicAPI<double>> apis[nasbench_fuzz::kProtocolTargets];
+  if (!apis[target]) {
+    const nasbench_fuzz::ProtocolTarget& t = nasbench_fuzz::kProtocolTargetFiles[target];
+    const std::string path = protocol_fixture(target);
     std::error_code ec;
-    return std::filesystem::exists(path, ec) ? std::make_unique<nasbench::BasicAPI<double>>(nasbench::load_api<double>(path))
-                                             : nullptr;
-  }();
-  return api.get();
+    if (!std::filesystem::exists(path, ec)) return nullptr;
+    apis[target] = std::make_unique<nasbench::BasicAPI<double>>(
+        t.space ? nasbench::create<double>(path, t.space, t.fast) : nasbench::load_api<double>(path));
+  }
+  return apis[target].get();
 }
 
 // Runs the check that the file's name prefix names; false when it cannot run (no fixture).
@@ -69,9 +80,11 @@ bool replay(const std::filesystem::path& file) {
     nasbench_fuzz::check_cells(data, size);
   } else if (harness == "weights") {
     return true;  // needs LibTorch: replayed by test_nn.cpp
-  } else if (harness == "protocol") {
-    if (!nasbench_test::require_fixture(nasbench_test::bench_fixtures() + "/tiny.pth")) return false;
-    nasbench_fuzz::check_protocol(*protocol_api(), data, size);
+  } else if (harness == "protocol") {  // the first byte may pick the benchmark, as in fuzz/fuzz_protocol.cpp
+    const int target = nasbench_fuzz::protocol_target(data, size);
+    if (!nasbench_test::require_fixture(protocol_fixture(target))) return false;
+    const std::size_t skip = target == 0 ? 0 : 1;
+    nasbench_fuzz::check_protocol(*protocol_api(target), data + skip, size - skip);
   } else {
     FAIL("unknown harness prefix \"" << harness << "\" in " << name);
   }

@@ -40,7 +40,7 @@ struct Channels {
   std::array<int, kSizeLayers> values{8, 8, 8, 8, 8};
 
   /// Parses a channels string: exactly five values of kSizeCandidates separated
-  /// by ':', decimal digits only. Throws ParseError naming the position.
+  /// by ':', decimal digits only, no leading zero. Throws ParseError naming the position.
   [[nodiscard]] static Channels parse(std::string_view text) {
     Channels c;
     std::size_t pos = 0;
@@ -64,6 +64,12 @@ struct Channels {
                          start >= text.size() ? "channels string ends where channel count " +
                                                     std::to_string(layer + 1) + " of 5 should be"
                                               : "expected a channel count (one of " + candidate_names() + ")");
+      // "08" would parse as 8 and print back as "8": not the string given, and not
+      // one of meta_archs (nats_bench answers -1). Strict, as cell strings are (fuzz finding 5).
+      if (pos - start > 1 && text[start] == '0')
+        throw ParseError(std::string(text), start,
+                         "channel count " + std::string(text.substr(start, pos - start)) + " of layer " +
+                             std::to_string(layer) + " has a leading zero");
       if (!is_candidate(value))
         throw ParseError(std::string(text), start,
                          "channel count " + std::string(text.substr(start, pos - start)) + " of layer " +
