@@ -65,6 +65,8 @@ TEST_CASE("size space: malformed channels strings name the position", "[space][s
   CHECK(parse_error("8:8:8:8:8 ") != "");
   CHECK(parse_error("99999999999999999999:8:8:8:8").find("is not a size-space choice") != std::string::npos);
   CHECK(parse_error("").find("ends where channel count 1 of 5 should be") != std::string::npos);
+  CHECK(parse_error("8:08:8:8:8", &pos).find("has a leading zero") != std::string::npos);  // fuzz finding 5
+  CHECK(pos == 2);
   CHECK_FALSE(Channels::try_parse("8:8:8:8"));
   CHECK(Channels::try_parse("64:8:8:8:8")->index() == 7 * 4096);
 }
