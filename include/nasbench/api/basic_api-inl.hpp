@@ -94,7 +94,7 @@ void BasicAPI<Real>::set_source(std::string filename, std::string class_name) {
 }
 
 template <typename Real>
-std::string BasicAPI<Real>::class_name_of(Semantics semantics, SearchSpace space) {
+std::string BasicAPI<Real>::class_name_of(Semantics semantics, SearchSpace space) {  // set_source's inverse
   if (space == SearchSpace::kSize) return "NATSsize";
   return semantics == Semantics::kNats ? "NATStopology" : "NASBench201API";
 }
@@ -275,6 +275,18 @@ BestArch BasicAPI<Real>::find_best(std::string_view dataset, std::string_view me
                                    const Hp& hp, std::optional<bool> enforce_all) const {
   const auto [ds, set] = remap_dataset_set_names(dataset, metric_on_set);
   BestArch best;
+  // One row, in order: a cost error raises where it is met (the constraints
+  // need the costs), a metric error only in a row the constraints keep.
+  auto consider = [&](const Column& col, std::size_t row) {
+    if (const std::string* e = Column::error_at(col.cost_errors, row)) throw QueryError(*e);
+    if (flop_max && col.flops[row] > *flop_max) return;
+    if (param_max && col.params[row] > *param_max) return;
+    if (const std::string* e = Column::error_at(col.metric_errors, row)) throw QueryError(*e);
+    if (best.index == -1 || *best.accuracy < col.accuracy[row]) {
+      best.index = col.index[row];
+      best.accuracy = col.accuracy[row];
+    }
+  };
   if (enforce_all.value_or(fast_mode_) && fast_mode_ && grows()) {
     // nats_bench's order: read an architecture, score it, then the next; an error stops the scan where it
     // is met, with what was read so far kept.
@@ -282,37 +294,12 @@ BestArch BasicAPI<Real>::find_best(std::string_view dataset, std::string_view me
     for (std::size_t i : source_->available(meta_archs_.size())) {
       ensure(i);
       append_row(col, static_cast<int>(i), hp.str(), ds, set);
-      const std::size_t row = col.index.size() - 1;
-      if (const std::string* e = Column::error_at(col.cost_errors, row)) throw QueryError(*e);
-      if (flop_max && col.flops[row] > *flop_max) continue;
-      if (param_max && col.params[row] > *param_max) continue;
-      if (const std::string* e = Column::error_at(col.metric_errors, row)) throw QueryError(*e);
-      if (best.index == -1 || *best.accuracy < col.accuracy[row]) {
-        best.index = col.index[row];
-        best.accuracy = col.accuracy[row];
-      }
+      consider(col, col.index.size() - 1);
     }
     return best;
   }
   const std::shared_ptr<const Column> col = column(hp.str(), ds, set);
-  // Rows in order: a cost error raises where it is met (the constraints need
-  // the costs), a metric error only in a row the constraints keep.
-  const std::size_t first_cost_error =
-      col->cost_errors.empty() ? col->index.size() : col->cost_errors.front().first;
-  std::size_t me = 0;  // the next metric error, by row
-  for (std::size_t i = 0; i < col->index.size(); ++i) {
-    if (i == first_cost_error) throw QueryError(col->cost_errors.front().second);
-    while (me < col->metric_errors.size() && col->metric_errors[me].first < i) ++me;
-    if (flop_max && col->flops[i] > *flop_max) continue;
-    if (param_max && col->params[i] > *param_max) continue;
-    if (me < col->metric_errors.size() && col->metric_errors[me].first == i)
-      throw QueryError(col->metric_errors[me].second);
-    const double accuracy = col->accuracy[i];
-    if (best.index == -1 || *best.accuracy < accuracy) {
-      best.index = col->index[i];
-      best.accuracy = accuracy;
-    }
-  }
+  for (std::size_t row = 0; row < col->index.size(); ++row) consider(*col, row);
   return best;
 }
 

@@ -146,9 +146,12 @@ void add_arch_entry(BasicAPI<Real>& api, int index, const pickle::Value& entry, 
   for (const auto& hp : skipped) api.note_skipped_hp(hp);
 }
 
+/// The class name (so the semantics and space, BasicAPI::set_source) of a
+/// benchmark whose architectures are `archs`: the size space's are channels strings.
 inline std::string class_name_for(const std::vector<std::string>& archs, bool nats) {
-  if (!archs.empty() && archs.front().find('|') == std::string::npos) return "NATSsize";
-  return nats ? "NATStopology" : "NASBench201API";
+  const bool size = !archs.empty() && archs.front().find('|') == std::string::npos;
+  return BasicAPI<double>::class_name_of(nats ? Semantics::kNats : Semantics::kNasBench201,
+                                         size ? SearchSpace::kSize : SearchSpace::kTopology);
 }
 
 inline LoadError to_load_error(const SchemaError& e, const std::string& file) {
@@ -319,21 +322,35 @@ template <typename Real>
 }
 
 namespace detail {
+/// The file of architecture `index` in a NATS-Bench directory: `NNNNNN.pickle.pbz2`,
+/// else `N.pickle.pbz2` (as nats_bench looks); nullopt when neither exists.
+/// `tried` receives the paths looked at.
+inline std::optional<std::string> nats_arch_file(const std::string& directory, std::size_t index,
+                                                 std::vector<std::string>* tried = nullptr) {
+  namespace fs = std::filesystem;
+  char padded[32], plain[32];
+  std::snprintf(padded, sizeof padded, "%06zu.pickle.pbz2", index);
+  std::snprintf(plain, sizeof plain, "%zu.pickle.pbz2", index);
+  std::error_code ec;
+  for (const char* name : {padded, plain}) {
+    const std::string file = (fs::path(directory) / name).string();
+    if (tried && (tried->empty() || tried->back() != file)) tried->push_back(file);
+    if (fs::is_regular_file(file, ec)) return file;
+  }
+  return std::nullopt;
+}
+
 /// The archive file of architecture `index` under `archive_root`: NAS-Bench-201's
 /// `NNNNNN-FULL.pth`, else NATS-Bench's `NNNNNN.pickle.pbz2`, else the unpadded
 /// `N.pickle.pbz2` (as nats_bench tries them). LoadError naming every path tried.
 inline std::string archive_file(const std::string& archive_root, int index) {
   namespace fs = std::filesystem;
-  char padded[32], unpadded[32];
-  std::snprintf(padded, sizeof padded, "%06d", index);
-  std::snprintf(unpadded, sizeof unpadded, "%d", index);
-  std::vector<std::string> tried;
-  for (const std::string& name : {std::string(padded) + "-FULL.pth", std::string(padded) + ".pickle.pbz2",
-                                 std::string(unpadded) + ".pickle.pbz2"}) {
-    tried.push_back((fs::path(archive_root) / name).string());
-    std::error_code ec;
-    if (fs::is_regular_file(tried.back(), ec)) return tried.back();
-  }
+  char padded[32];
+  std::snprintf(padded, sizeof padded, "%06d-FULL.pth", index);
+  std::vector<std::string> tried{(fs::path(archive_root) / padded).string()};
+  std::error_code ec;
+  if (fs::is_regular_file(tried.back(), ec)) return tried.back();
+  if (auto file = nats_arch_file(archive_root, static_cast<std::size_t>(index), &tried)) return *file;
   std::string also;
   for (std::size_t i = 1; i < tried.size(); ++i)
     if (tried[i] != tried[i - 1]) also += (also.empty() ? "; also tried \"" : ", \"") + tried[i] + "\"";

@@ -39,24 +39,6 @@ namespace nasbench {
 
 namespace detail {
 
-/// The file of architecture `index` in a NATS-Bench directory: `NNNNNN.pickle.pbz2`,
-/// else `N.pickle.pbz2` (as nats_bench looks); nullopt when neither exists.
-/// `tried` receives the paths looked at.
-inline std::optional<std::string> nats_arch_file(const std::string& directory, std::size_t index,
-                                                 std::vector<std::string>* tried = nullptr) {
-  namespace fs = std::filesystem;
-  char padded[32], plain[32];
-  std::snprintf(padded, sizeof padded, "%06zu.pickle.pbz2", index);
-  std::snprintf(plain, sizeof plain, "%zu.pickle.pbz2", index);
-  std::error_code ec;
-  for (const char* name : {padded, plain}) {
-    const std::string file = (fs::path(directory) / name).string();
-    if (tried && (tried->empty() || tried->back() != file)) tried->push_back(file);
-    if (fs::is_regular_file(file, ec)) return file;
-  }
-  return std::nullopt;
-}
-
 /// The index a NATS-Bench architecture file name gives (`000123.pickle.pbz2`
 /// or `123.pickle.pbz2`), or nullopt for any other name.
 inline std::optional<std::size_t> nats_arch_file_index(const std::string& name) {
@@ -110,8 +92,8 @@ class NatsArchiveSource final : public ResultsProvider<Real> {
     std::vector<std::string> tried;
     const std::optional<std::string> file = detail::nats_arch_file(directory_, index, &tried);
     if (!file)
-      throw LoadError("fast mode: no file for architecture " + std::to_string(index) + " (tried \"" + tried[0] +
-                      "\" and \"" + tried[1] + "\")");
+      throw LoadError("fast mode: no file for architecture " + std::to_string(index) + " (tried " +
+                      detail::join(tried, [](const std::string& f) { return detail::quoted(f); }, " and ") + ")");
     return detail::read_arch_file<Real>(*file, options_);
   }
 
