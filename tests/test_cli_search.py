@@ -120,9 +120,9 @@ class Replay(unittest.TestCase):
                                "1500", "--runs", "4", "--csv", path)
             self.assertEqual(rc, 0, err)
             lines = out.splitlines()
-            self.assertIn("rs on cifar100, topology space, hp 12, time budget 1500 s, seeds 0..3", lines[0])
+            self.assertIn("nasbench search: cifar100, topology space, hp 12, time budget 1500 s, seeds 0..3", lines[0])
             self.assertIn("test accuracy (hp 200)", lines[1])
-            self.assertTrue(lines[2].startswith("rs         4  "), lines[2])
+            self.assertEqual(lines[2].split()[:2], ["rs", "4"], lines[2])
             self.assertIn(" +- ", lines[2])
             with open(path) as f:
                 table = list(csv.DictReader(f))
@@ -130,11 +130,65 @@ class Replay(unittest.TestCase):
                                "1500", "--runs", "4", "--json")
             runs = [json.loads(line) for line in out.splitlines()]
             self.assertEqual(len(table), sum(len(r["history"]) for r in runs))
+            self.assertEqual({row["algo"] for row in table}, {"rs"})
             last = [row for row in table if row["run"] == "3"][-1]
+            self.assertEqual(int(last["seed"]), 3)
             self.assertEqual(int(last["best_index"]), runs[3]["best_index"])
             self.assertEqual(int(last["step"]), len(runs[3]["history"]))
             self.assertTrue(close(float(last["total_time"]), runs[3]["history"][-1][2]))
             self.assertTrue(close(float(last["test_accuracy"]), runs[3]["test_accuracy"]))
+
+    def test_compare_runs_each_algorithm_on_the_same_seeds(self):
+        base = ["search", data("tss"), "--dataset", "cifar100", "--time-budget", "3000", "--runs", "3", "--seed", "5"]
+        rc, out, err = run(*base, "--compare", "rea,rs", "--json")
+        self.assertEqual(rc, 0, err)
+        got = [json.loads(line) for line in out.splitlines()]
+        self.assertEqual([(g["algo"], g["seed"]) for g in got], [("rea", 5), ("rea", 6), ("rea", 7),
+                                                                 ("rs", 5), ("rs", 6), ("rs", 7)])
+        for algo in ("rs", "rea"):
+            rc, alone, err = run(*base, "--algo", algo, "--json")
+            self.assertEqual(rc, 0, err)
+            self.assertEqual([json.loads(line) for line in alone.splitlines()], [g for g in got if g["algo"] == algo])
+        rc, out, err = run(*base, "--compare", "rs,rea")
+        self.assertEqual(rc, 0, err)
+        rows = [line.split()[:2] for line in out.splitlines()[2:]]
+        self.assertEqual(rows, [["rs", "3"], ["rea", "3"]])
+
+    def test_plot(self):
+        try:
+            subprocess.run([sys.executable, "-c", "import matplotlib"], check=True, capture_output=True)
+        except subprocess.CalledProcessError:
+            self.skipTest("no matplotlib for %s" % sys.executable)
+        with tempfile.TemporaryDirectory() as tmp:
+            png, csv_path = os.path.join(tmp, "fig.png"), os.path.join(tmp, "curves.csv")
+            env_python = os.environ.get("NASBENCH_PYTHON")
+            os.environ["NASBENCH_PYTHON"] = sys.executable
+            try:
+                rc, out, err = run("search", data("sss"), "--compare", "rs,rea", "--dataset", "cifar10",
+                                   "--time-budget", "2500", "--runs", "4", "--plot", png, "--csv", csv_path)
+                self.assertEqual(rc, 0, err)
+                self.assertIn("figure: " + png, out)
+                with open(png, "rb") as f:
+                    self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+                # the plot program alone, on the CSV, to SVG; and its errors
+                plot = os.path.join(os.path.dirname(EXE), "nasbench-plot")
+                svg = os.path.join(tmp, "fig.svg")
+                p = subprocess.run([sys.executable, plot, csv_path, csv_path, "-o", svg, "--title", "a", "--title",
+                                    "b"], capture_output=True, text=True)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                with open(svg) as f:
+                    self.assertIn("<svg", f.read(2000))
+                bad = os.path.join(tmp, "bad.csv")
+                with open(bad, "w") as f:
+                    f.write("a,b\n1,2\n")
+                p = subprocess.run([sys.executable, plot, bad, "-o", svg], capture_output=True, text=True)
+                self.assertEqual(p.returncode, 1)
+                self.assertIn("not a `nasbench search --csv` file", p.stderr)
+            finally:
+                if env_python is None:
+                    os.environ.pop("NASBENCH_PYTHON")
+                else:
+                    os.environ["NASBENCH_PYTHON"] = env_python
 
     def test_test_accuracy_is_null_without_a_full_schedule(self):
         rows = [r for r in traces() if r["space"] == "sss" and r["test_accuracy"] is None]
@@ -161,7 +215,12 @@ class Errors(unittest.TestCase):
         self.check(2, 'algorithm "bohb" is not available yet', f, "--algo", "bohb", "--dataset", "cifar10")
         self.check(2, 'unknown algorithm "ga" (expected one of rs, rea)', f, "--algo", "ga", "--dataset", "cifar10")
         self.check(2, "--dataset", f, "--algo", "rs", "--dataset", "cifar10-valid")
-        self.check(2, "--algo is required", f, "--dataset", "cifar10")
+        self.check(2, "--algo or --compare is required", f, "--dataset", "cifar10")
+        self.check(2, 'unknown algorithm "ga"', f, "--compare", "rs,ga", "--dataset", "cifar10")
+        self.check(2, 'algorithm "rs" listed twice', f, "--compare", "rs,rea,rs", "--dataset", "cifar10")
+        self.check(2, "empty algorithm name", f, "--compare", "rs,,rea", "--dataset", "cifar10")
+        self.check(2, "excludes", f, "--algo", "rs", "--compare", "rs,rea", "--dataset", "cifar10")
+        self.check(2, "a .png, .svg or .pdf file", f, "--algo", "rs", "--dataset", "cifar10", "--plot", "out.jpg")
         self.check(2, "--time-budget", f, "--algo", "rs", "--dataset", "cifar10", "--time-budget", "-5")
         self.check(2, "--time-budget", f, "--algo", "rs", "--dataset", "cifar10", "--time-budget", "nan")
         self.check(2, "--runs", f, "--algo", "rs", "--dataset", "cifar10", "--runs", "0")

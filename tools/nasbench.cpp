@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "guarded_main.hpp"
+#include "search_command.hpp"
 #include "nasbench/nasbench.hpp"
 #include "nasbench/platform/process.hpp"
 
@@ -220,118 +221,9 @@ std::string check_limit(const std::string& text) {
 }
 
 
-// ---- nasbench search: NAS algorithms on the benchmark (nasbench/search.hpp) ----
-
-struct SearchArgs {
-  std::string algo, dataset, hp = "12", csv;
-  std::optional<double> time_budget;  // default: the paper's, per space and dataset
-  std::uint64_t seed = 0;
-  std::size_t runs = 1;
-  unsigned threads = 1;
-  nasbench::search::REAOptions rea;
-  bool json = false;
-};
-
-// --algo: rs or rea; the other two are named as not available yet.
-std::string check_algo(const std::string& text) {
-  try {
-    (void)nasbench::search::parse_algorithm(text);
-    return {};
-  } catch (const nasbench::QueryError& e) {
-    return e.message();
-  }
-}
-
-// The final test accuracy of each index, computed once.
 template <typename Real>
-class TestAccuracies {
- public:
-  TestAccuracies(const nasbench::BasicAPI<Real>& api, std::string dataset) : api_(api), dataset_(std::move(dataset)) {}
-  std::optional<double> operator()(int index) {
-    auto it = cache_.find(index);
-    if (it == cache_.end()) it = cache_.emplace(index, nasbench::search::test_accuracy(api_, dataset_, index)).first;
-    return it->second;
-  }
-
- private:
-  const nasbench::BasicAPI<Real>& api_;
-  std::string dataset_;
-  std::map<int, std::optional<double>> cache_;
-};
-
-json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
-
-template <typename Real>
-int run_search(const nasbench::BasicAPI<Real>& api, const SearchArgs& a) {
-  namespace search = nasbench::search;
-  search::Config config;
-  config.algorithm = search::parse_algorithm(a.algo);
-  config.task = {a.dataset, a.time_budget.value_or(search::default_time_budget(api.search_space(), a.dataset)), a.hp};
-  config.rea = a.rea;
-  const bool rea = config.algorithm == search::Algorithm::kRegularizedEvolution;
-  const std::string space = api.search_space() == nasbench::SearchSpace::kSize ? "sss" : "tss";
-  const auto start = std::chrono::steady_clock::now();
-  const auto traces = search::run_many(api, config, a.seed, a.runs, a.threads);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  TestAccuracies<Real> test(api, a.dataset);
-  if (!a.csv.empty()) {
-    std::ofstream out(a.csv);
-    out.precision(17);
-    out << "run,seed,step,total_time,best_index,test_accuracy\n";
-    for (std::size_t k = 0; k < traces.size(); ++k)
-      for (std::size_t i = 0; i < traces[k].history.size(); ++i) {
-        const int best = traces[k].current_best_index[i];
-        const auto acc = test(best);
-        out << k << ',' << a.seed + k << ',' << i + 1 << ',' << traces[k].history[i].total_time << ',' << best << ',';
-        if (acc) out << *acc;
-        out << '\n';
-      }
-    if (!out.flush()) throw nasbench::Error("cannot write " + nasbench::detail::quoted(a.csv));
-  }
-  if (a.json) {
-    for (std::size_t k = 0; k < traces.size(); ++k) {
-      const auto& t = traces[k];
-      json history = json::array();
-      for (const auto& e : t.history) history.push_back({e.index, e.valid_accuracy, e.total_time});
-      json out = {{"algo", a.algo}, {"space", space}, {"dataset", a.dataset}, {"seed", a.seed + k},
-                  {"time_budget", config.task.time_budget}, {"hp", a.hp}};
-      if (rea) out.update({{"population", a.rea.population}, {"sample_size", a.rea.sample_size},
-                           {"cycles", a.rea.cycles}});
-      out.update({{"history", history}, {"current_best_index", t.current_best_index},
-                  {"best_index", t.best_index()}, {"best_arch", api.arch(t.best_index())},
-                  {"test_accuracy", optional_json(test(t.best_index()))}});
-      std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
-    }
-    return 0;
-  }
-  std::vector<double> accs;
-  double evaluations = 0, simulated = 0;
-  for (const auto& t : traces) {
-    if (const auto acc = test(t.best_index())) accs.push_back(*acc);
-    evaluations += static_cast<double>(t.history.size());
-    simulated += t.total_time();
-  }
-  double mean = 0, var = 0;
-  for (double x : accs) mean += x / static_cast<double>(accs.size());
-  for (double x : accs) var += (x - mean) * (x - mean) / static_cast<double>(accs.size());
-  const auto n = static_cast<double>(traces.size());
-  std::printf("nasbench search: %s on %s, %s space, hp %s, time budget %g s, seeds %llu..%llu\n", a.algo.c_str(),
-              a.dataset.c_str(), std::string(nasbench::to_string(api.search_space())).c_str(), a.hp.c_str(),
-              config.task.time_budget, static_cast<unsigned long long>(a.seed),
-              static_cast<unsigned long long>(a.seed + traces.size() - 1));
-  std::printf("%-5s %6s  %-26s %12s %15s %10s\n", "algo", "runs",
-              ("test accuracy (hp " + std::to_string(nasbench::full_train_epochs(api.search_space())) + ")").c_str(),
-              "evaluations", "simulated time", "wall time");
-  char acc_text[64];
-  if (accs.empty())
-    std::snprintf(acc_text, sizeof acc_text, "n/a (no full schedule)");
-  else if (accs.size() == traces.size())
-    std::snprintf(acc_text, sizeof acc_text, "%.2f +- %.2f", mean, std::sqrt(var));
-  else
-    std::snprintf(acc_text, sizeof acc_text, "%.2f +- %.2f (%zu runs)", mean, std::sqrt(var), accs.size());
-  std::printf("%-5s %6zu  %-26s %12.1f %13.0f s %8.3f s\n", a.algo.c_str(), traces.size(), acc_text,
-              evaluations / n, simulated / n, wall);
-  return 0;
+int run_search(const nasbench::BasicAPI<Real>& api, const nasbench_tools::SearchArgs& a, const char* program) {
+  return nasbench_tools::run_search<Real>(api, a, program, nasbench_tools::torch_free_run<Real>);
 }
 
 }  // namespace
@@ -431,44 +323,15 @@ int run_main(int argc, char** argv) {
   query->add_option("FILE", file, "benchmark file, NATS-Bench directory or cache (default: $NASBENCH_FILE)");
   query->add_option("--seed", query_seed, "seed of the random choices (is_random=true)")->capture_default_str();
 
-  SearchArgs search_args;
+  nasbench_tools::SearchArgs search_args;
   auto* search = app.add_subcommand(
       "search", "NAS on the benchmark: random search (rs) or regularized evolution (rea), replaying the NATS-Bench "
                 "reference scripts run with --rand_seed exactly");
   search->add_option("FILE", file, "NATS-Bench file, directory or cache (default: $NASBENCH_FILE)");
-  search->add_option("--algo", search_args.algo, "rs (random_wo_share.py) or rea (regularized_ea.py)")
-      ->required()
-      ->check(check_algo, "ALGO");
-  search->add_option("--dataset", search_args.dataset, "cifar10, cifar100 or ImageNet16-120")
-      ->required()
-      ->check(CLI::IsMember({"cifar10", "cifar100", "ImageNet16-120"}));
-  search->add_option("--time-budget", search_args.time_budget,
-                     "simulated seconds per run (default: the paper's, 20000/40000/120000 tss and "
-                     "20000/40000/60000 sss on cifar10/cifar100/ImageNet16-120)")
-      ->check(CLI::Validator(check_limit, "SECONDS") & CLI::NonNegativeNumber);
-  search->add_option("--seed", search_args.seed, "seed of run 1 (Python's random.seed); run k uses seed + k - 1")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  search->add_option("--runs", search_args.runs, "independent runs")->capture_default_str()->check(CLI::PositiveNumber);
-  search->add_option("--threads", search_args.threads, "threads for the runs (0: one per core); results do not change")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  search->add_option("--hp", search_args.hp, "schedule of the simulated trials (the reference's proxy: 12)")
-      ->capture_default_str();
-  search->add_option("--ea-population", search_args.rea.population, "REA: population size")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  search->add_option("--ea-sample-size", search_args.rea.sample_size, "REA: tournament sample size")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  search->add_option("--ea-cycles", search_args.rea.cycles,
-                     "REA: the reference's --ea_cycles, which its loop never reads (the time budget stops a run)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  search->add_flag("--json", search_args.json, "print one JSON line per run (its whole trace)");
-  search->add_option("--csv", search_args.csv, "write the best-so-far curve of every run to this CSV file");
-  search->footer("Example:\n  nasbench search NATS-tss-v1_0-3ffb9-simple --fast-mode --algo rea --dataset cifar10 "
-                 "--runs 500 --threads 0");
+  nasbench_tools::add_search_options(search, search_args);
+  search->footer("Examples:\n  nasbench search NATS-tss-v1_0-3ffb9-simple --fast-mode --algo rea --dataset cifar10 "
+                 "--runs 500 --threads 0\n  nasbench search tss.cache --compare rs,rea --dataset cifar10 --runs 100 "
+                 "--plot search.png");
 
   std::string convert_out;
   auto* convert = app.add_subcommand(
@@ -486,6 +349,12 @@ int run_main(int argc, char** argv) {
     return 2;
   }
 
+  if (*search) {
+    if (const std::string error = search_args.usage_error(); !error.empty()) {
+      std::fprintf(stderr, "nasbench search: %s\nRun with --help for more information.\n", error.c_str());
+      return 2;
+    }
+  }
   try {
     if (*info || *show || *best || *query || *search) {
       const std::string path = benchmark_path(file);
@@ -499,7 +368,7 @@ int run_main(int argc, char** argv) {
           return 0;
         }
         if (*best) return run_best(api, best_args);
-        if (*search) return run_search(api, search_args);
+        if (*search) return run_search(api, search_args, argv[0]);
         return run_query(api, query_seed);
       };
       const std::optional<nasbench::SearchSpace> space =

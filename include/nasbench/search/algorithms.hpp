@@ -17,7 +17,9 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <initializer_list>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -177,24 +179,37 @@ template <typename Real>
   throw QueryError("unknown algorithm");
 }
 
-/// `runs` independent runs, run k with seed `first_seed + k`, on `threads` threads (0: one per
-/// hardware thread). The traces come back in run order and do not depend on `threads`; the first
-/// failing run's error (in run order) is rethrown.
-template <typename Real>
-[[nodiscard]] std::vector<Trace> run_many(const BasicAPI<Real>& api, const Config& config, std::uint64_t first_seed,
-                                          std::size_t runs, unsigned threads = 1) {
-  check(config);
+/// Called after each finished run with the number of runs done so far (from the worker thread that
+/// finished it; calls never overlap).
+using Progress = std::function<void(std::size_t done, std::size_t runs)>;
+
+/// `runs` independent runs, run k being `one_run(first_seed + k)`, on `threads` threads (0: one per
+/// hardware thread). `one_run` must give each run its own state (engine, time account); the
+/// traces come back in run order and do not depend on `threads`; the first failing run's error
+/// (in run order) is rethrown once every thread has stopped.
+template <typename OneRun>
+[[nodiscard]] std::vector<Trace> run_many_with(OneRun&& one_run, std::uint64_t first_seed, std::size_t runs,
+                                               unsigned threads = 1, const Progress& progress = {}) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(runs, 1)));
   std::vector<Trace> traces(runs);
   std::vector<std::exception_ptr> errors(runs);
   std::atomic<std::size_t> next{0};
+  std::size_t done = 0;
+  std::mutex done_mutex;
   auto work = [&] {
     for (std::size_t k; (k = next.fetch_add(1)) < runs;) {
       try {
-        traces[k] = run(api, config, first_seed + k);
+        traces[k] = one_run(first_seed + k);
       } catch (...) {
         errors[k] = std::current_exception();
+      }
+      if (progress) {
+        const std::lock_guard<std::mutex> lock(done_mutex);
+        try {
+          progress(++done, runs);
+        } catch (...) {  // a progress display never stops the runs
+        }
       }
     }
   };
@@ -205,6 +220,15 @@ template <typename Real>
   for (const auto& e : errors)
     if (e) std::rethrow_exception(e);
   return traces;
+}
+
+/// `runs` independent runs of `config`, run k with seed `first_seed + k` (see run_many_with).
+template <typename Real>
+[[nodiscard]] std::vector<Trace> run_many(const BasicAPI<Real>& api, const Config& config, std::uint64_t first_seed,
+                                          std::size_t runs, unsigned threads = 1, const Progress& progress = {}) {
+  check(config);
+  return run_many_with([&](std::uint64_t seed) { return run(api, config, seed); }, first_seed, runs, threads,
+                       progress);
 }
 
 }  // namespace nasbench::search
