@@ -4,6 +4,7 @@
 // architectures than random search with the same simulated-time budget. Tags [bohb].
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -228,6 +229,31 @@ TEST_CASE("bohb: a run follows the brackets, promotes the best, stops at the bud
   }
 }
 
+TEST_CASE("bohb: simulate_train_eval at BOHB's epochs is ref_api's", "[bohb][fixtures]") {
+  // the values of tests/fixtures/ref_api.py's simulate_train_eval on the tss fixture, random.Random(5):
+  // index 7 on cifar10 then index 8 on cifar100, at iepoch 0, 3, 11 (accuracy, this trial's time)
+  if (!nasbench_test::require_fixture(search_dir() + "/manifest.json")) return;
+  const auto& api = fixture_api("tss");
+  const std::vector<std::array<double, 5>> expected{{0, 49.41, 8.8046875, 28.44, 6.97265625},
+                                                    {3, 56.57, 27.4609375, 38.34, 24.45703125},
+                                                    {11, 72.22, 77.2109375, 55.11, 71.08203125}};
+  for (const auto& [iepoch, acc7, time7, acc8, time8] : expected) {
+    INFO("iepoch " << iepoch);
+    Random rng(5);
+    nasbench::TimeAccount account;
+    const auto a = api.simulate_train_eval(7, "cifar10", static_cast<int>(iepoch), "12", account, rng);
+    const auto b = api.simulate_train_eval(8, "cifar100", static_cast<int>(iepoch), "12", account, rng);
+    CHECK(*a.valid_accuracy == acc7);
+    CHECK(a.time_cost == time7);
+    CHECK(*b.valid_accuracy == acc8);
+    CHECK(b.time_cost == time8);
+  }
+  Random rng(5);
+  nasbench::TimeAccount account;
+  // the fixture evaluates epochs 0, 3, 11 only (ref_api: QueryError "train_losses: no key 5")
+  CHECK_THROWS_AS(api.simulate_train_eval(7, "cifar10", 5, "12", account, rng), nasbench::Error);
+}
+
 TEST_CASE("bohb: the stop rules", "[bohb][fixtures]") {
   if (!nasbench_test::require_fixture(search_dir() + "/manifest.json")) return;
   const auto& api = fixture_api("tss");
@@ -285,10 +311,19 @@ TEST_CASE("bohb: beats random search on the fixtures (100 runs, default budget)"
     search::Config rs;
     rs.task = {"cifar10", search::default_time_budget(api.search_space(), "cifar10"), "12"};
     const auto rs_traces = search::run_many(api, rs, 0, kRuns, 2);
+    std::vector<search::Trace> bohb_traces(kRuns);
+    std::vector<std::thread> pool;
+    for (int w = 0; w < 2; ++w)
+      pool.emplace_back([&, w] {
+        for (int seed = w; seed < kRuns; seed += 2) {
+          Random rng(static_cast<std::uint64_t>(seed));
+          bohb_traces[static_cast<std::size_t>(seed)] = search::bohb(api, space, rs.task, search::BOHBOptions{}, rng);
+        }
+      });
+    for (auto& th : pool) th.join();
     double rs_mean = 0, bohb_mean = 0, rs_evals = 0, bohb_evals = 0;
     for (int seed = 0; seed < kRuns; ++seed) {
-      Random rng(static_cast<std::uint64_t>(seed));
-      const auto t = search::bohb(api, space, rs.task, search::BOHBOptions{}, rng);
+      const auto& t = bohb_traces[static_cast<std::size_t>(seed)];
       bohb_mean += proxy_accuracy(api, "cifar10", t.best_index()) / kRuns;
       bohb_evals += static_cast<double>(t.history.size()) / kRuns;
       const auto& r = rs_traces[static_cast<std::size_t>(seed)];
