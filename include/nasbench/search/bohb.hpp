@@ -226,7 +226,8 @@ struct BOHBStep {
   bool model_based = false;     ///< proposed by the model (false: random, or promoted when stage > 0)
 };
 
-namespace detail {
+// Not `detail`: a nasbench::search::detail would hide nasbench::detail from later search code.
+namespace bohb_detail {
 
 /// CG_BOHB: the observations per budget and the good / bad KDEs of the budgets that have a model.
 class BOHBModel {
@@ -302,7 +303,7 @@ class BOHBModel {
   std::map<int, std::pair<CategoricalKDE, CategoricalKDE>> models_;
 };
 
-}  // namespace detail
+}  // namespace bohb_detail
 
 /// BOHB on `space` for `task` (its dataset and time budget; the budgets are epochs of `task.hp`,
 /// the reference's "12"): Hyperband iterations of successive halving until the simulated time
@@ -313,7 +314,7 @@ template <typename Real>
                          Random& rng, std::vector<BOHBStep>* steps) {
   check(options);
   Evaluator<Real> run(api, space, task.dataset, task.hp, task.time_budget, rng);
-  detail::BOHBModel model(space, options);
+  bohb_detail::BOHBModel model(space, options);
   auto go_on = [&] { return run.empty() || run.within_budget(); };
   for (int iteration = 0; iteration < options.n_iterations && go_on(); ++iteration) {
     const Bracket bracket = hyperband_bracket(options, iteration);
