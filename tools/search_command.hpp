@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "nasbench/api/basic_api.hpp"
+#include "nasbench/io/nats.hpp"
 #include "nasbench/io/progress.hpp"
 #include "nasbench/platform/process.hpp"
 #include "nasbench/platform/terminal.hpp"
@@ -340,6 +341,59 @@ template <typename Real>
 std::function<search::Trace(std::uint64_t)> torch_free_run(const nasbench::BasicAPI<Real>& api, const std::string&,
                                                             const search::Config& config) {
   return [&api, config](std::uint64_t seed) { return search::run(api, config, seed); };
+}
+
+// `PROGRAM search FILE ...` as a program of its own (nasbench-net's, with `factory` adding the
+// LibTorch policy): the options of `nasbench search`, and the loading options it takes.
+template <typename Factory>
+int search_main(int argc, char** argv, const std::string& program, Factory&& factory) {
+  CLI::App app{"NAS on the benchmark (with LibTorch: REINFORCE's policy replays reinforce.py exactly)"};
+  app.name(program + " search");
+  std::string file, space_name;
+  bool fast_mode = false, use_float = false;
+  nasbench::LoadOptions load_options;
+  SearchArgs args;
+  app.add_option("FILE", file, "NATS-Bench file, directory or cache (default: $NASBENCH_FILE)");
+  app.add_option("--space", space_name, "tss or sss: the file must hold that space")
+      ->check(CLI::IsMember({"tss", "sss", "topology", "size"}));
+  app.add_flag("--fast-mode", fast_mode, "nats_bench's fast mode (a NATS-Bench directory)");
+  app.add_flag("--float", use_float, "hold results in single precision");
+  app.add_option("--load-hp", load_options.hps, "load only this schedule (repeatable)");
+  app.add_option("--load-dataset", load_options.datasets, "load only this dataset (repeatable)");
+  app.add_flag("--final-epoch-only", load_options.final_epoch_only, "keep only the last epoch of each series");
+  add_search_options(&app, args);
+  try {
+    app.parse(argc, argv);
+    if (const std::string error = args.usage_error(); !error.empty()) throw CLI::ValidationError("search", error);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  try {
+    if (file.empty()) {
+      const char* env = std::getenv("NASBENCH_FILE");
+      if (!env || !*env) {
+        std::fprintf(stderr, "%s search: FILE is required (or the NASBENCH_FILE environment variable)\n",
+                     program.c_str());
+        return 2;
+      }
+      file = env;
+    }
+    load_options.progress = nasbench::stderr_progress();
+    const std::optional<nasbench::SearchSpace> space =
+        space_name.empty() ? std::nullopt : std::optional(nasbench::parse_search_space(space_name));
+    auto go = [&](const auto& api) {
+      if (load_options.progress) std::fputc('\n', stderr);
+      return run_search(api, args, argv[0], factory(api));
+    };
+    if (use_float) return go(nasbench::open_nats<float>(file, space, fast_mode, load_options));
+    return go(nasbench::open_nats<double>(file, space, fast_mode, load_options));
+  } catch (const nasbench::Error& e) {
+    std::cerr << e.what() << '\n';
+    return 1;
+  }
 }
 
 }  // namespace nasbench_tools

@@ -62,8 +62,8 @@
 #include "nasbench/api/basic_api.hpp"
 #include "nasbench/error.hpp"
 #include "nasbench/random.hpp"
-#include "nasbench/search/algorithms.hpp"
 #include "nasbench/search/space.hpp"
+#include "nasbench/search/task.hpp"
 #include "nasbench/search/trace.hpp"
 
 namespace nasbench::search {
