@@ -1,6 +1,7 @@
 """The comparison and the table of bench/bench_search.sh.
 
     /usr/bin/python3 bench/bench_search_compare.py WORKDIR [--cmd TEXT] [--load-before TEXT] [--compiler TEXT]
+        [--file F] [--cli PATH] [--algos "rs rea reinforce bohb"] [--load-after TEXT]
 
 WORKDIR (written by bench_search.sh), per algorithm A:
   nb-A.jsonl            `nasbench search FILE --algo A --dataset D --runs N --seed S --threads 1 --json`
@@ -136,11 +137,12 @@ def analyse(work, algo, tim):
              "evaluations_mean": statistics.mean(len(x["history"]) for x in nb)}
         for t in ("1", "2"):
             d["search_s_t" + t] = median(s for _, s, _ in tim.get((algo, "summary", t), []))
+            d["search_s_all_t" + t] = sorted(s for _, s, _ in tim.get((algo, "summary", t), []) if s is not None)
             sc = median(c for _, _, c in tim.get((algo, "summary", t), []))
             d["search_cpu_s_t" + t] = None if sc is None or load_cpu is None else sc - load_cpu
             jw = median(w for w, _, _ in tim.get((algo, "json", t), []))
             d["json_process_s_t" + t] = jw
-            d["json_minus_load_s_t" + t] = None if jw is None or load is None else jw - load
+            d["json_minus_load_s_t" + t] = None if jw is None or load is None or jw <= load else jw - load
         t2 = os.path.join(work, "nb-%s-t2.jsonl" % algo)
         if os.path.exists(t2):
             d["threads_identical"] = open(t2, "rb").read() == open(os.path.join(work, "nb-%s.jsonl" % algo),
@@ -196,13 +198,14 @@ def main():
     ap.add_argument("--cmd", default="")
     ap.add_argument("--load-before", default="")
     ap.add_argument("--compiler", default="")
+    ap.add_argument("--load-after", default="", help="(re-rendering a finished run) the load average after it")
     ap.add_argument("--file", default="")
     ap.add_argument("--cli", default="")
     ap.add_argument("--algos", default=" ".join(ALGOS))
     a = ap.parse_args()
     tim = timings(a.work)
     rows = [analyse(a.work, algo, tim) for algo in a.algos.split()]
-    load_after = " ".join(open("/proc/loadavg").read().split()[:3])
+    load_after = a.load_after or " ".join(open("/proc/loadavg").read().split()[:3])
     rep = {"rows": rows, "cmd": a.cmd, "file": a.file, "cli": a.cli, "load_before": a.load_before,
            "load_after": load_after}
     with open(os.path.join(a.work, "report.json"), "w") as f:
@@ -271,11 +274,13 @@ def main():
                     bits.append("ratio against Python's time to the budget: %s on 1 thread, %s on 2"
                                 % (fmt_ratio(r["ratio_to_budget_t1"]), fmt_ratio(r.get("ratio_to_budget_t2"))))
         if n:
-            bits.append("nasbench: load %s s wall, %s s CPU (process of `--runs 1 --json`, median); search CPU on "
+            bits.append("nasbench: search loop on 1 thread %s s, on 2 threads %s s (each repeat, sorted); load %s s wall, %s s CPU (process of `--runs 1 --json`, median); search CPU on "
                         "1 thread %s s (process CPU of the summary run minus the load's); %.1f evaluations per "
-                        "run; process wall of the %d-run `--json` run minus the load: %s s on 1 thread (ratio %s), "
-                        "%s s on 2 (%s); the JSON of 1 and 2 threads identical: %s"
-                        % (fmt_s(n["load_s"]), fmt_s(n["load_cpu_s"]), fmt_s(n["search_cpu_s_t1"]), n["evaluations_mean"], n["runs"], fmt_s(n["json_minus_load_s_t1"]),
+                        "run; process wall of the %d-run `--json` run minus the load's: %s s on 1 thread (ratio %s), "
+                        "%s s on 2 (%s) (— where the load's wall time varied more than the search takes); the JSON "
+                        "of 1 and 2 threads identical: %s"
+                        % (", ".join(fmt_s(x) for x in n["search_s_all_t1"]),
+                           ", ".join(fmt_s(x) for x in n["search_s_all_t2"]), fmt_s(n["load_s"]), fmt_s(n["load_cpu_s"]), fmt_s(n["search_cpu_s_t1"]), n["evaluations_mean"], n["runs"], fmt_s(n["json_minus_load_s_t1"]),
                            fmt_ratio(r.get("ratio_json_t1")), fmt_s(n["json_minus_load_s_t2"]),
                            fmt_ratio(r.get("ratio_json_t2")), n.get("threads_identical", "—")))
         if r.get("first_difference"):
