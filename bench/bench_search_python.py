@@ -14,8 +14,8 @@ bohb.py), imported with importlib as a module (its `if __name__ == "__main__"` b
 and its own `main(args, api)`, once per run with `args.rand_seed = S + k` (run k = 0..N-1, as
 `nasbench search --seed S --runs N`), on ONE API for all runs: the real
 `nats_bench.create(FILE, 'tss', fast_mode=False, verbose=False)` (the scripts' __main__ blocks
-also make one API and loop main() on it; they create it with fast_mode=True and file None, the
-default benchmark, which is the only difference: here it is the bench file, read at once).
+also make one API and loop main() on it, from file None, the default benchmark, with
+fast_mode=True, bohb.py with fast_mode=False: here it is the bench file, read at once).
 `args` is the scripts' argparse defaults (below), with the script header's example values where
 the parser has no default (REINFORCE's --learning_rate 0.01).
 
@@ -67,7 +67,9 @@ evaluations), test_accuracy of that. `full_run` keeps what the reference itself 
 evaluations, its total time, its best index and test accuracy), `wall_to_budget_s` the wall time
 from the start of main() to the end of the evaluation that crossed the budget. BOHB's runs are
 not reproducible in Python: ConfigSpace's ConfigurationSpace() in bohb.py is made without a
-seed, so its sampling is seeded from the OS whatever --rand_seed says.
+seed (np.random.RandomState(None): seeded from the OS), and its random configurations come from
+it whatever --rand_seed says (hpbandster's own draws use numpy's global generator, which
+prepare_seed does seed).
 
 stdout: one JSON summary line (versions, load_s, loop_s = the sum of the runs' wall_s, per-run
 times, ...).
@@ -141,6 +143,17 @@ def numpy_str_on_the_wire():
     serpent.register_class(numpy.str_, as_str)
 
 
+def setup_version(init_file):
+    """hpbandster has no __version__: the version= of the setup.py beside the package, if any."""
+    import re
+    setup = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(init_file))), "setup.py")
+    try:
+        m = re.search(r"version\s*=\s*['\"]([^'\"]+)", open(setup).read())
+    except OSError:
+        return "?"
+    return m.group(1) if m else "?"
+
+
 def load_script(path, name):
     spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
@@ -211,7 +224,7 @@ def main():
         import ConfigSpace
         import hpbandster
         versions["ConfigSpace"] = ConfigSpace.__version__
-        versions["hpbandster"] = getattr(hpbandster, "__version__", "?")
+        versions["hpbandster"] = getattr(hpbandster, "__version__", None) or setup_version(hpbandster.__file__)
         versions["ConfigSpace_path"] = os.path.dirname(ConfigSpace.__file__)
         versions["hpbandster_path"] = os.path.dirname(hpbandster.__file__)
 
