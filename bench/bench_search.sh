@@ -20,7 +20,11 @@
 # Environment: AUTODL (default /tmp/ref/autodl: an AutoDL-Projects checkout), NATS_BENCH (default
 # /tmp/ref/nats: the directory holding the nats_bench package), BOHB_PATH (directories holding
 # hpbandster, ConfigSpace and what they need, ':'-separated; without it Python's BOHB is skipped),
-# PY_TIMEOUT (seconds per Python side, default 7200). None of them is copied into the project.
+# PY_TIMEOUT (seconds per Python side, default 7200), NASBENCH_ARGS_<algo> (more options for
+# `nasbench search --algo <algo>`, word-split: the Python side uses the scripts' defaults, REINFORCE
+# --learning_rate 0.01 --EMA_momentum 0.9, BOHB --num_samples 64 --random_fraction 0.33
+# --bandwidth_factor 3 --min_bandwidth 0.3; nasbench's own defaults must be those, or be set here).
+# None of them is copied into the project.
 # Run the whole script under `nice -n 10` on a shared machine: both sides then run alike.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -40,7 +44,7 @@ while [[ $# -gt 0 ]]; do
     --bohb-python-runs) BOHBRUNS="$2"; shift 2 ;;
     --repeat) REPEAT="$2"; shift 2 ;;
     --work) WORK="$2"; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "bench_search.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -78,7 +82,9 @@ timed() {
 }
 
 for algo in $ALGOS; do
-  base=(search "$FILE" --algo "$algo" --dataset "$DATASET" --seed "$SEED")
+  nbvar="NASBENCH_ARGS_$algo"
+  read -r -a nbextra <<< "${!nbvar:-}"
+  base=(search "$FILE" --algo "$algo" --dataset "$DATASET" --seed "$SEED" "${nbextra[@]}")
   # ----- nasbench
   if ! "$CLI" "${base[@]}" --runs 1 --json > /dev/null 2> "$WORK/nb-$algo.stderr"; then
     cp "$WORK/nb-$algo.stderr" "$WORK/nb-$algo.unsupported"
