@@ -4,8 +4,9 @@
 /// exps/NATS-algos/reinforce.py) op for op, so that a run with seed S replays
 /// `reinforce.py --rand_seed S` exactly when LibTorch is the same version as
 /// the Python torch that ran it (randn, multinomial, softmax and Adam's kernels
-/// are not bit-stable across torch versions; torch 2.x's multinomial, for one,
-/// samples a single draw differently from 1.13's). The only search header that
+/// are not bit-stable across torch versions: 1.13.1's CPU multinomial draws one
+/// uniform per row and searches the cumulative distribution, the current
+/// sources draw exponentials for a single sample). The only search header that
 /// includes torch: not part of nasbench/search.hpp, included by nasbench/nn.hpp.
 ///
 /// The op sequence is Python's: `1e-3 * randn(decisions, choices)` as the
