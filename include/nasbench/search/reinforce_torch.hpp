@@ -20,9 +20,11 @@
 /// torch.manual_seed(S) gives the global one), so runs on several threads never
 /// share generator state; Python's `random` (`rng`) drives simulate_train_eval.
 ///
-/// LibTorch APIs used, stable from 1.13 to 2.x: at::detail::createCPUGenerator,
-/// torch::randn / torch::multinomial with a generator, torch::softmax,
-/// torch::clamp, torch::broadcast_tensors, Tensor::gather, torch::optim::Adam,
+/// LibTorch APIs used, all present in 1.13 and 2.x (compiled here against
+/// 1.13 only): at::detail::createCPUGenerator, torch::randn /
+/// torch::multinomial with a generator, torch::softmax, torch::clamp,
+/// torch::broadcast_tensors, Tensor::gather, torch::optim::Adam with
+/// zero_grad() (2.x's default set_to_none gives the same update),
 /// torch::NoGradGuard.
 
 #include <cstdint>
