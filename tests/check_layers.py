@@ -27,6 +27,9 @@ ALLOWED = {
 BRIDGES = {
     "nasbench/results/net_state.hpp": {"pickle"},  # trained weights are pickle values
 }
+# the only headers that may include torch (<torch/...>, <ATen/...>, <c10/...>): the nn layer, and
+# REINFORCE's LibTorch variant (a search header, not included by search.hpp)
+TORCH = {"nasbench/search/reinforce_torch.hpp"}
 TOP = {  # top-level headers: their layer
     "error.hpp": "base", "version.hpp": "base", "random.hpp": "base",
     "space.hpp": "space", "genotype.hpp": "space",
@@ -63,6 +66,9 @@ def main():
                 continue
             with open(os.path.join(root, rel)) as fh:
                 incs = re.findall(r'^\s*#\s*include\s*[<"](nasbench/[^>"]+)[>"]', fh.read(), re.M)
+            torch_incs = re.findall(r'^\s*#\s*include\s*[<"]((?:torch|ATen|c10)/[^>"]+)[>"]', open(os.path.join(root, rel)).read(), re.M)
+            if torch_incs and layer not in ("nn", "umbrella") and rel not in TORCH:
+                bad.append(f"{rel} ({layer}) includes {torch_incs[0]} (only nn/ and {', '.join(sorted(TORCH))} may)")
             ok = ALLOWED[layer] | {layer} | BRIDGES.get(rel, set())
             for inc in incs:
                 target = layer_of(inc)
