@@ -28,6 +28,19 @@ inline std::string search_dir() {
 }
 inline std::string traces_path() { return search_dir() + "/reinforce_traces.jsonl"; }
 
+#ifndef NASBENCH_REINFORCE_FIXTURES
+#define NASBENCH_REINFORCE_FIXTURES 1
+#endif
+/// Whether the reference runs are there. The build writes them only when NASBENCH_PYTHON has torch; when it
+/// has none the test skips, under CI too; otherwise a missing file is require_fixture's business.
+inline bool require_traces() {
+  if (!NASBENCH_REINFORCE_FIXTURES) {
+    WARN("SKIPPED: no REINFORCE reference runs (NASBENCH_PYTHON has no torch)");
+    return false;
+  }
+  return nasbench_test::require_fixture(traces_path());
+}
+
 /// The fixture benchmark of `space` ("tss" / "sss"), loaded once.
 inline const nasbench::NASBench201API& fixture_api(const std::string& space) {
   static std::mutex mutex;

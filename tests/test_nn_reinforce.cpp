@@ -20,7 +20,7 @@ namespace rf = nasbench_test::reinforce;
 namespace search = nasbench::search;
 
 TEST_CASE("search: reinforce_torch replays the reference runs exactly (both spaces)", "[search][reinforce]") {
-  if (!nasbench_test::require_fixture(rf::traces_path())) return;
+  if (!rf::require_traces()) return;
   std::map<std::string, int> counts;
   int identical = 0, total = 0;
   for (const auto& row : rf::rows()) {

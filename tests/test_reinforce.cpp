@@ -151,7 +151,7 @@ TEST_CASE("search: REINFORCE learns (50 runs against random search, default budg
 }
 
 TEST_CASE("search: REINFORCE without torch against the reference runs", "[search][reinforce][fixtures]") {
-  if (!nasbench_test::require_fixture(rf::traces_path())) return;
+  if (!rf::require_traces()) return;
   int identical = 0, total = 0;
   for (const auto& row : rf::rows()) {
     const std::string space = row["space"].get<std::string>();
