@@ -138,6 +138,46 @@ class Replay(unittest.TestCase):
             self.assertTrue(close(float(last["total_time"]), runs[3]["history"][-1][2]))
             self.assertTrue(close(float(last["test_accuracy"]), runs[3]["test_accuracy"]))
 
+    def test_reinforce_gives_the_torch_reference_traces(self):
+        path = os.path.join(FX, "reinforce_traces.jsonl")
+        if not os.path.exists(path):
+            self.skipTest("no reinforce_traces.jsonl (NASBENCH_PYTHON without torch)")
+        with open(path) as f:
+            rows = [json.loads(line) for line in f]
+        checked = 0
+        for row in rows:
+            if row["seed"] > 1:
+                continue
+            rc, out, err = run("search", data(row["space"]), "--algo", "reinforce", "--dataset", row["dataset"],
+                               "--time-budget", str(row["time_budget"]), "--learning-rate", str(row["learning_rate"]),
+                               "--ema-momentum", str(row["ema_momentum"]), "--seed", str(row["seed"]), "--json")
+            self.assertEqual(rc, 0, err)
+            got = json.loads(out)
+            for k in ("history", "current_best_index", "best_index", "best_arch", "test_accuracy", "learning_rate",
+                      "ema_momentum"):
+                self.assertTrue(close(row[k], got[k]), (row["space"], row["dataset"], row["seed"], k))
+            checked += 1
+        self.assertGreaterEqual(checked, 12)
+
+    def test_bohb_runs_the_bracket_schedule_within_the_budget(self):
+        rc, out, err = run("search", data("tss"), "--algo", "bohb", "--dataset", "cifar10", "--runs", "3", "--json")
+        self.assertEqual(rc, 0, err)
+        got = [json.loads(line) for line in out.splitlines()]
+        self.assertEqual(len(got), 3)
+        for g in got:
+            self.assertEqual((g["num_samples"], g["random_fraction"], g["bandwidth_factor"], g["n_iters"]),
+                             (4, 0.0, 3.0, 300))
+            times = [h[2] for h in g["history"]]
+            self.assertEqual(times, sorted(times))
+            self.assertLess(times[-2], 20000)
+            self.assertGreaterEqual(times[-1], 20000)
+            best = max(range(len(g["history"])), key=lambda i: (g["history"][i][1], -i))
+            self.assertEqual(g["best_index"], g["history"][best][0])
+        self.assertNotEqual(got[0]["history"], got[1]["history"])
+        rc, again, err = run("search", data("tss"), "--algo", "bohb", "--dataset", "cifar10", "--runs", "3",
+                             "--threads", "2", "--json")
+        self.assertEqual(again, out)
+
     def test_compare_runs_each_algorithm_on_the_same_seeds(self):
         base = ["search", data("tss"), "--dataset", "cifar100", "--time-budget", "3000", "--runs", "3", "--seed", "5"]
         rc, out, err = run(*base, "--compare", "rea,rs", "--json")
@@ -210,10 +250,13 @@ class Errors(unittest.TestCase):
 
     def test_bad_arguments_exit_2(self):
         f = data("tss")
-        self.check(2, 'algorithm "reinforce" is not available yet (available: rs, rea)', f, "--algo", "reinforce",
+        self.check(2, 'unknown algorithm "ga" (expected one of rs, rea, reinforce, bohb)', f, "--algo", "ga",
                    "--dataset", "cifar10")
-        self.check(2, 'algorithm "bohb" is not available yet', f, "--algo", "bohb", "--dataset", "cifar10")
-        self.check(2, 'unknown algorithm "ga" (expected one of rs, rea)', f, "--algo", "ga", "--dataset", "cifar10")
+        self.check(2, "--learning-rate", f, "--algo", "reinforce", "--dataset", "cifar10", "--learning-rate", "0")
+        self.check(2, "--ema-momentum", f, "--algo", "reinforce", "--dataset", "cifar10", "--ema-momentum", "1.5")
+        self.check(2, "--num-samples", f, "--algo", "bohb", "--dataset", "cifar10", "--num-samples", "0")
+        self.check(2, "--random-fraction", f, "--algo", "bohb", "--dataset", "cifar10", "--random-fraction", "2")
+        self.check(2, "--n-iters", f, "--algo", "bohb", "--dataset", "cifar10", "--n-iters", "-3")
         self.check(2, "--dataset", f, "--algo", "rs", "--dataset", "cifar10-valid")
         self.check(2, "--algo or --compare is required", f, "--dataset", "cifar10")
         self.check(2, 'unknown algorithm "ga"', f, "--compare", "rs,ga", "--dataset", "cifar10")

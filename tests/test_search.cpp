@@ -130,10 +130,12 @@ TEST_CASE("search: names, defaults and bad configurations", "[search]") {
   CHECK(search::parse_algorithm("rs") == search::Algorithm::kRandomSearch);
   CHECK(search::parse_algorithm("rea") == search::Algorithm::kRegularizedEvolution);
   CHECK(search::to_string(search::Algorithm::kRegularizedEvolution) == "rea");
-  CHECK_THROWS_MATCHES(search::parse_algorithm("bohb"), QueryError,
-                       Message("nasbench: algorithm \"bohb\" is not available yet (available: rs, rea)"));
+  for (auto a : {search::Algorithm::kRandomSearch, search::Algorithm::kRegularizedEvolution,
+                 search::Algorithm::kReinforce, search::Algorithm::kBOHB})
+    CHECK(search::parse_algorithm(search::to_string(a)) == a);
+  CHECK(search::to_string(search::Algorithm::kBOHB) == "bohb");
   CHECK_THROWS_MATCHES(search::parse_algorithm("ga"), QueryError,
-                       Message("nasbench: unknown algorithm \"ga\" (expected one of rs, rea)"));
+                       Message("nasbench: unknown algorithm \"ga\" (expected one of rs, rea, reinforce, bohb)"));
   using nasbench::SearchSpace;
   CHECK(search::default_time_budget(SearchSpace::kTopology, "ImageNet16-120") == 120000);
   CHECK(search::default_time_budget(SearchSpace::kSize, "ImageNet16-120") == 60000);

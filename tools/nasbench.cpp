@@ -325,13 +325,14 @@ int run_main(int argc, char** argv) {
 
   nasbench_tools::SearchArgs search_args;
   auto* search = app.add_subcommand(
-      "search", "NAS on the benchmark: random search (rs) or regularized evolution (rea), replaying the NATS-Bench "
-                "reference scripts run with --rand_seed exactly");
+      "search", "NAS on the benchmark: random search (rs), regularized evolution (rea), REINFORCE (reinforce) and "
+                "BOHB (bohb) as the NATS-Bench reference scripts run them (rs, rea, reinforce: their --rand_seed runs "
+                "exactly)");
   search->add_option("FILE", file, "NATS-Bench file, directory or cache (default: $NASBENCH_FILE)");
   nasbench_tools::add_search_options(search, search_args);
   search->footer("Examples:\n  nasbench search NATS-tss-v1_0-3ffb9-simple --fast-mode --algo rea --dataset cifar10 "
-                 "--runs 500 --threads 0\n  nasbench search tss.cache --compare rs,rea --dataset cifar10 --runs 100 "
-                 "--plot search.png");
+                 "--runs 500 --threads 0\n  nasbench search tss.cache --compare rs,rea,reinforce,bohb --dataset cifar10 "
+                 "--runs 100 --plot search.png");
 
   std::string convert_out;
   auto* convert = app.add_subcommand(

@@ -1,9 +1,8 @@
 #pragma once
-// `nasbench search`: NAS algorithms on the benchmark (nasbench/search.hpp), shared by `nasbench`
-// (torch-free) and `nasbench-net` (which adds REINFORCE's LibTorch policy, the exact replay of
-// reinforce.py). One algorithm (--algo) or several (--compare a,b,...); a JSON line per run, the
-// best-so-far curves as CSV, a summary table, and the paper's figure (--plot, drawn by
-// nasbench-plot with matplotlib).
+// `nasbench search`: NAS algorithms on the benchmark (nasbench/search.hpp). One algorithm (--algo)
+// or several (--compare a,b,...) on the same seeds; a JSON line per run, the best-so-far curves as
+// CSV, a summary table, and the paper's figure (--plot, drawn by nasbench-plot with matplotlib).
+// A program linking LibTorch may pass a RunFactory that runs REINFORCE on reinforce_torch.
 
 #include <CLI/CLI.hpp>
 #include <sys/wait.h>
@@ -29,7 +28,6 @@
 #include <vector>
 
 #include "nasbench/api/basic_api.hpp"
-#include "nasbench/io/nats.hpp"
 #include "nasbench/io/progress.hpp"
 #include "nasbench/platform/process.hpp"
 #include "nasbench/platform/terminal.hpp"
@@ -46,6 +44,8 @@ struct SearchArgs {
   std::size_t runs = 1;
   unsigned threads = 1;
   search::REAOptions rea;
+  search::ReinforceOptions reinforce;
+  search::BOHBOptions bohb;
   bool json = false;
 
   // What parsing cannot check alone: an empty string, or the usage error.
@@ -102,11 +102,13 @@ inline std::string check_seconds(const std::string& text) {
 
 // The options of `search` on `sub`, with the reference scripts' names.
 inline void add_search_options(CLI::App* sub, SearchArgs& a) {
-  auto* algo = sub->add_option("--algo", a.algo, "rs (random_wo_share.py) or rea (regularized_ea.py)")
+  auto* algo = sub->add_option("--algo", a.algo,
+                               "rs (random_wo_share.py), rea (regularized_ea.py), reinforce (reinforce.py) or bohb "
+                               "(bohb.py)")
                    ->check(check_algo, "ALGO");
   auto* compare = sub->add_option("--compare", a.compare,
                                   "run several algorithms on the same seeds, e.g. rs,rea (one summary line each)")
-                      ->check(check_algo_list, "ALGOS");
+                      ->check(check_algo_list, "ALGOS");  // e.g. rs,rea,reinforce,bohb
   algo->excludes(compare);
   compare->excludes(algo);
   sub->add_option("--dataset", a.dataset, "cifar10, cifar100 or ImageNet16-120")
@@ -134,6 +136,29 @@ inline void add_search_options(CLI::App* sub, SearchArgs& a) {
                   "REA: the reference's --ea_cycles, which its loop never reads (the time budget stops a run)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  sub->add_option("--learning-rate", a.reinforce.learning_rate, "REINFORCE: Adam's learning rate")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--ema-momentum", a.reinforce.ema_momentum, "REINFORCE: momentum of the reward baseline, in [0, 1)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--num-samples", a.bohb.num_samples, "BOHB: candidates per model-based proposal")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--random-fraction", a.bohb.random_fraction, "BOHB: probability of a random proposal")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--bandwidth-factor", a.bohb.bandwidth_factor,
+                  "BOHB: widens continuous parameters' kernels (the NATS spaces have none: no effect)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--min-bandwidth", a.bohb.min_bandwidth, "BOHB: smallest kernel bandwidth")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--n-iters", a.bohb.n_iterations,
+                  "BOHB: most Hyperband iterations (the reference's --n_iters; the time budget stops a run first)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   sub->add_flag("--json", a.json, "print one JSON line per run (its whole trace)");
   sub->add_option("--csv", a.csv,
                   "write the best-so-far curve of every run to this CSV file "
@@ -250,6 +275,8 @@ int run_search(const nasbench::BasicAPI<Real>& api, const SearchArgs& a, const s
     config.task = {a.dataset, a.time_budget.value_or(search::default_time_budget(api.search_space(), a.dataset)),
                    a.hp};
     config.rea = a.rea;
+    config.reinforce = a.reinforce;
+    config.bohb = a.bohb;
     search::check(config);
     const auto one_run = factory(api, name, config);
     const auto start = std::chrono::steady_clock::now();
@@ -297,6 +324,12 @@ int run_search(const nasbench::BasicAPI<Real>& api, const SearchArgs& a, const s
         if (r.name == "rea")
           out.update({{"population", a.rea.population}, {"sample_size", a.rea.sample_size},
                       {"cycles", a.rea.cycles}});
+        if (r.name == "reinforce")
+          out.update({{"learning_rate", a.reinforce.learning_rate}, {"ema_momentum", a.reinforce.ema_momentum}});
+        if (r.name == "bohb")
+          out.update({{"num_samples", a.bohb.num_samples}, {"random_fraction", a.bohb.random_fraction},
+                      {"bandwidth_factor", a.bohb.bandwidth_factor}, {"min_bandwidth", a.bohb.min_bandwidth},
+                      {"n_iters", a.bohb.n_iterations}});
         out.update({{"history", history}, {"current_best_index", t.current_best_index},
                     {"best_index", t.best_index()}, {"best_arch", api.arch(t.best_index())},
                     {"test_accuracy", optional_json(test(t.best_index()))}});
@@ -341,59 +374,6 @@ template <typename Real>
 std::function<search::Trace(std::uint64_t)> torch_free_run(const nasbench::BasicAPI<Real>& api, const std::string&,
                                                             const search::Config& config) {
   return [&api, config](std::uint64_t seed) { return search::run(api, config, seed); };
-}
-
-// `PROGRAM search FILE ...` as a program of its own (nasbench-net's, with `factory` adding the
-// LibTorch policy): the options of `nasbench search`, and the loading options it takes.
-template <typename Factory>
-int search_main(int argc, char** argv, const std::string& program, Factory&& factory) {
-  CLI::App app{"NAS on the benchmark (with LibTorch: REINFORCE's policy replays reinforce.py exactly)"};
-  app.name(program + " search");
-  std::string file, space_name;
-  bool fast_mode = false, use_float = false;
-  nasbench::LoadOptions load_options;
-  SearchArgs args;
-  app.add_option("FILE", file, "NATS-Bench file, directory or cache (default: $NASBENCH_FILE)");
-  app.add_option("--space", space_name, "tss or sss: the file must hold that space")
-      ->check(CLI::IsMember({"tss", "sss", "topology", "size"}));
-  app.add_flag("--fast-mode", fast_mode, "nats_bench's fast mode (a NATS-Bench directory)");
-  app.add_flag("--float", use_float, "hold results in single precision");
-  app.add_option("--load-hp", load_options.hps, "load only this schedule (repeatable)");
-  app.add_option("--load-dataset", load_options.datasets, "load only this dataset (repeatable)");
-  app.add_flag("--final-epoch-only", load_options.final_epoch_only, "keep only the last epoch of each series");
-  add_search_options(&app, args);
-  try {
-    app.parse(argc, argv);
-    if (const std::string error = args.usage_error(); !error.empty()) throw CLI::ValidationError("search", error);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 2;
-  }
-  try {
-    if (file.empty()) {
-      const char* env = std::getenv("NASBENCH_FILE");
-      if (!env || !*env) {
-        std::fprintf(stderr, "%s search: FILE is required (or the NASBENCH_FILE environment variable)\n",
-                     program.c_str());
-        return 2;
-      }
-      file = env;
-    }
-    load_options.progress = nasbench::stderr_progress();
-    const std::optional<nasbench::SearchSpace> space =
-        space_name.empty() ? std::nullopt : std::optional(nasbench::parse_search_space(space_name));
-    auto go = [&](const auto& api) {
-      if (load_options.progress) std::fputc('\n', stderr);
-      return run_search(api, args, argv[0], factory(api));
-    };
-    if (use_float) return go(nasbench::open_nats<float>(file, space, fast_mode, load_options));
-    return go(nasbench::open_nats<double>(file, space, fast_mode, load_options));
-  } catch (const nasbench::Error& e) {
-    std::cerr << e.what() << '\n';
-    return 1;
-  }
 }
 
 }  // namespace nasbench_tools

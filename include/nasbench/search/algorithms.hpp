@@ -6,8 +6,10 @@
 /// replays the script run with `--rand_seed S` exactly: the same draws of
 /// Python's `random` in the same order (the architectures' and
 /// simulate_train_eval's seeds from one engine), the same stop rule, the same
-/// trace. `run_many` spreads independent runs (seed S + k) over threads; the
-/// results do not depend on the thread count. Torch-free.
+/// trace. `Algorithm` / `Config` / `run` also dispatch to REINFORCE
+/// (search/reinforce.hpp) and BOHB (search/bohb.hpp). `run_many` spreads
+/// independent runs (seed S + k) over threads; the results do not depend on
+/// the thread count. Torch-free.
 
 #include <algorithm>
 #include <array>
@@ -30,6 +32,7 @@
 #include "nasbench/error.hpp"
 #include "nasbench/random.hpp"
 #include "nasbench/search/bohb.hpp"
+#include "nasbench/search/reinforce.hpp"
 #include "nasbench/search/space.hpp"
 #include "nasbench/search/task.hpp"
 #include "nasbench/search/trace.hpp"
@@ -103,45 +106,60 @@ template <typename Real>
   return info.test ? info.test->accuracy : std::nullopt;
 }
 
-/// The algorithms of `nasbench search` (REINFORCE and BOHB are to come).
+/// The algorithms of `nasbench search`.
 enum class Algorithm : std::uint8_t {
-  kRandomSearch,          ///< "rs"
-  kRegularizedEvolution,  ///< "rea"
+  kRandomSearch,          ///< "rs": random_wo_share.py
+  kRegularizedEvolution,  ///< "rea": regularized_ea.py
+  kReinforce,             ///< "reinforce": reinforce.py (the torch-free policy, search/reinforce.hpp)
+  kBOHB,                  ///< "bohb": bohb.py (hpbandster's BOHB, search/bohb.hpp)
 };
 
-/// "rs" or "rea".
+/// The names of the algorithms, in Algorithm's order.
+inline constexpr std::array<std::string_view, 4> kAlgorithmNames = {"rs", "rea", "reinforce", "bohb"};
+
+/// "rs", "rea", "reinforce" or "bohb".
 [[nodiscard]] constexpr std::string_view to_string(Algorithm a) noexcept {
-  return a == Algorithm::kRandomSearch ? "rs" : "rea";
+  return kAlgorithmNames[static_cast<std::size_t>(a)];
 }
 
-/// The algorithm named `name` ("rs", "rea"); QueryError otherwise, saying which are planned.
+/// The algorithm named `name`; QueryError otherwise, listing the names.
 [[nodiscard]] inline Algorithm parse_algorithm(std::string_view name) {
-  if (name == "rs") return Algorithm::kRandomSearch;
-  if (name == "rea") return Algorithm::kRegularizedEvolution;
-  if (name == "reinforce" || name == "bohb")
-    throw QueryError("algorithm " + detail::quoted(name) + " is not available yet (available: rs, rea)");
-  throw unknown_value("algorithm", name, {"rs", "rea"});
+  for (std::size_t i = 0; i < kAlgorithmNames.size(); ++i)
+    if (name == kAlgorithmNames[i]) return static_cast<Algorithm>(i);
+  throw unknown_value("algorithm", name, kAlgorithmNames);
 }
 
 /// One configuration of runs.
 struct Config {
   Algorithm algorithm = Algorithm::kRandomSearch;
   Task task;
-  REAOptions rea;  ///< used by Algorithm::kRegularizedEvolution
+  REAOptions rea;              ///< used by Algorithm::kRegularizedEvolution
+  ReinforceOptions reinforce;  ///< used by Algorithm::kReinforce
+  BOHBOptions bohb;            ///< used by Algorithm::kBOHB
 };
 
-/// QueryError naming the first bad value of `config` (dataset, budget, REA's sizes).
+/// QueryError naming the first bad value of `config` (dataset, budget, the algorithm's options).
 inline void check(const Config& config) {
   const Task& t = config.task;
   if (std::find(kSearchDatasets.begin(), kSearchDatasets.end(), t.dataset) == kSearchDatasets.end())
     throw unknown_value("dataset", t.dataset, kSearchDatasets, " for a search");
   if (!(t.time_budget >= 0) || !std::isfinite(t.time_budget))
     throw QueryError("time budget " + std::to_string(t.time_budget) + " must be a finite number >= 0 (seconds)");
-  if (config.algorithm == Algorithm::kRegularizedEvolution) {
-    if (config.rea.population < 1)
-      throw QueryError("population " + std::to_string(config.rea.population) + " must be >= 1");
-    if (config.rea.sample_size < 1)
-      throw QueryError("sample size " + std::to_string(config.rea.sample_size) + " must be >= 1");
+  switch (config.algorithm) {
+    case Algorithm::kRegularizedEvolution:
+      if (config.rea.population < 1)
+        throw QueryError("population " + std::to_string(config.rea.population) + " must be >= 1");
+      if (config.rea.sample_size < 1)
+        throw QueryError("sample size " + std::to_string(config.rea.sample_size) + " must be >= 1");
+      break;
+    case Algorithm::kReinforce:
+      check(config.reinforce);
+      break;
+    case Algorithm::kBOHB:
+      check(config.bohb);
+      break;
+    case Algorithm::kRandomSearch:
+      break;
   }
 }
 
@@ -156,6 +174,10 @@ template <typename Real>
       return random_search(api, space, config.task, rng);
     case Algorithm::kRegularizedEvolution:
       return regularized_evolution(api, space, config.task, config.rea, rng);
+    case Algorithm::kReinforce:
+      return reinforce(api, space, config.task, config.reinforce, seed, rng);
+    case Algorithm::kBOHB:
+      return bohb(api, space, config.task, config.bohb, rng);
   }
   throw QueryError("unknown algorithm");
 }

@@ -17,7 +17,7 @@
 /// a categorical draw changes only when a uniform falls within that rounding
 /// of a bucket boundary: measured against torch 1.13.1 (x86-64, AVX2), all 72
 /// reference runs of the fixture and 40 seeds x 2 spaces against
-/// reinforce_torch gave identical traces (docs/search.md §5). Not guaranteed:
+/// reinforce_torch gave identical traces (docs/search.md §6). Not guaranteed:
 /// where a trace differs it is the same algorithm with another draw,
 /// statistically the same; for bit-exact replay use reinforce_torch.
 /// Thread-safe: a run owns its engines.
@@ -37,7 +37,7 @@
 #include "nasbench/api/basic_api.hpp"
 #include "nasbench/error.hpp"
 #include "nasbench/random.hpp"
-#include "nasbench/search/algorithms.hpp"
+#include "nasbench/search/task.hpp"
 #include "nasbench/search/space.hpp"
 #include "nasbench/search/trace.hpp"
 
@@ -49,25 +49,25 @@ struct ReinforceOptions {
   double ema_momentum = 0.9;    ///< --EMA_momentum (the baseline's momentum)
 };
 
-namespace detail {
+namespace reinforce_detail {
 inline std::string format_number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
 }
-}  // namespace detail
+}  // namespace reinforce_detail
 
 /// QueryError naming the first bad value of `options`: the learning rate must be finite and > 0,
 /// the momentum in [0, 1) (at 1 the baseline's denominator stays 0).
 inline void check(const ReinforceOptions& options) {
   if (!(options.learning_rate > 0) || !std::isfinite(options.learning_rate))
-    throw QueryError("learning rate " + detail::format_number(options.learning_rate) +
+    throw QueryError("learning rate " + reinforce_detail::format_number(options.learning_rate) +
                      " must be a finite number > 0");
   if (!(options.ema_momentum >= 0 && options.ema_momentum < 1))
-    throw QueryError("EMA momentum " + detail::format_number(options.ema_momentum) + " must be in [0, 1)");
+    throw QueryError("EMA momentum " + reinforce_detail::format_number(options.ema_momentum) + " must be in [0, 1)");
 }
 
-namespace detail {
+namespace reinforce_detail {
 
 /// The script's ExponentialMovingAverage, in Python floats (doubles): numerator and denominator start at 0.
 class RewardBaseline {
@@ -229,7 +229,7 @@ class ReinforcePolicy {
   long long t_ = 0;
 };
 
-}  // namespace detail
+}  // namespace reinforce_detail
 
 /// REINFORCE with seed `seed` (the script's prepare_seed(seed)): the policy's draws from a
 /// torch-like engine seeded with `seed`; simulate_train_eval's from `rng`, which must be Python's
@@ -246,9 +246,9 @@ template <typename Real>
 [[nodiscard]] Trace reinforce(const BasicAPI<Real>& api, const Space& space, const Task& task,
                               const ReinforceOptions& options, std::uint64_t seed, Random& rng) {
   check(options);
-  detail::TorchLikeGenerator gen(seed);
-  detail::ReinforcePolicy policy(space.num_decisions(), space.num_choices(), options.learning_rate, gen);
-  detail::RewardBaseline baseline(options.ema_momentum);
+  reinforce_detail::TorchLikeGenerator gen(seed);
+  reinforce_detail::ReinforcePolicy policy(space.num_decisions(), space.num_choices(), options.learning_rate, gen);
+  reinforce_detail::RewardBaseline baseline(options.ema_momentum);
   Evaluator<Real> run(api, space, task.dataset, task.hp, task.time_budget, rng);
   Arch arch;
   while (run.empty() || run.within_budget()) {

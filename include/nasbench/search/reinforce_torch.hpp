@@ -63,7 +63,7 @@ template <typename Real>
   }
   params.set_requires_grad(true);
   torch::optim::Adam optimizer(std::vector<torch::Tensor>{params}, torch::optim::AdamOptions(options.learning_rate));
-  detail::RewardBaseline baseline(options.ema_momentum);
+  reinforce_detail::RewardBaseline baseline(options.ema_momentum);
   const double eps = std::numeric_limits<float>::epsilon();  // torch.finfo(float32).eps
 
   Evaluator<Real> run(api, space, task.dataset, task.hp, task.time_budget, rng);
