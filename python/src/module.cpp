@@ -1,0 +1,707 @@
+// The Python module `nasbench`: nas_201_api / nats_bench's API on nasbench's
+// tables. Every query is BasicAPI's (nasbench/api.hpp); this file only turns
+// Python arguments into the C++ ones and the answers into the Python objects
+// the original APIs return (dicts in Python's key order, tuples, int vs float,
+// None), in the same shapes as nasbench/json/records.hpp. Torch-free.
+#include <pybind11/pybind11.h>
+#include <pybind11/eval.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nasbench/api.hpp"
+#include "nasbench/version.hpp"
+
+namespace py = pybind11;
+using namespace pybind11::literals;
+
+namespace {
+
+using nasbench::ArchRef;
+using nasbench::Hp;
+using nasbench::Random;
+using nasbench::SeedChoice;
+
+// ---- exceptions ---------------------------------------------------------------
+
+// The Python classes, made once at import (they live as long as the interpreter).
+PyObject* g_error = nullptr;
+PyObject* g_query_error = nullptr;
+PyObject* g_load_error = nullptr;
+PyObject* g_parse_error = nullptr;
+
+// Where the original APIs raise KeyError (unknown hp, dataset, seed, index in
+// a dict), ValueError (bad arguments, nats_bench's create) or AssertionError
+// (their `assert`s), nasbench raises one QueryError: it derives from each, so
+// a script's `except KeyError:` / `except ValueError:` / `except
+// AssertionError:` / `except IndexError:` keeps working. __str__ is
+// Exception's, so the message is not quoted as KeyError's would be.
+constexpr const char* kExceptions = R"PY(
+class Error(Exception):
+    """Base class of every error nasbench raises (the C++ nasbench::Error)."""
+    __module__ = 'nasbench'
+
+class QueryError(Error, KeyError, IndexError, ValueError, AssertionError):
+    """A query the benchmark cannot answer (unknown dataset, hp, seed, set, index or epoch).
+
+    Derives from the built-ins the original APIs raise at those places (KeyError,
+    IndexError, ValueError, AssertionError), so existing ``except`` clauses work."""
+    __module__ = 'nasbench'
+    __str__ = Exception.__str__
+
+class LoadError(Error, OSError, ValueError, AssertionError):
+    """A file that cannot be read or does not fit the benchmark schema, or a bad
+    argument to create() (nats_bench raises ValueError / AssertionError there)."""
+    __module__ = 'nasbench'
+    __str__ = Exception.__str__
+
+class ParseError(Error, ValueError):
+    """A string (architecture, argument) that does not parse."""
+    __module__ = 'nasbench'
+)PY";
+
+void make_exceptions(py::module_& m) {
+  py::dict ns;
+  ns["__builtins__"] = py::module_::import("builtins");
+  py::exec(kExceptions, ns);
+  for (const char* name : {"Error", "QueryError", "LoadError", "ParseError"}) m.attr(name) = ns[name];
+  g_error = ns["Error"].ptr();
+  g_query_error = ns["QueryError"].ptr();
+  g_load_error = ns["LoadError"].ptr();
+  g_parse_error = ns["ParseError"].ptr();
+  for (PyObject* p : {g_error, g_query_error, g_load_error, g_parse_error}) Py_INCREF(p);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const nasbench::QueryError& e) {
+      PyErr_SetString(g_query_error, e.what());
+    } catch (const nasbench::LoadError& e) {
+      PyErr_SetString(g_load_error, e.what());
+    } catch (const nasbench::ParseError& e) {
+      PyErr_SetString(g_parse_error, e.what());
+    } catch (const nasbench::Error& e) {
+      PyErr_SetString(g_error, e.what());
+    }
+  });
+}
+
+[[noreturn]] void type_error(const std::string& message) { throw py::type_error(message); }
+
+std::string type_name(py::handle h) { return py::str(py::type::handle_of(h).attr("__name__")); }
+
+// ---- arguments ------------------------------------------------------------------
+
+// A Python int as long long; beyond its range a QueryError naming the value
+// (no such architecture / epoch / seed), never truncated.
+long long to_long_long(py::handle h, const char* what) {
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
+  if (overflow != 0)
+    throw nasbench::QueryError(std::string(what) + " " + std::string(py::str(h)) + " is out of range");
+  if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+  return v;
+}
+
+int to_int32(py::handle h, const char* what) {
+  const long long v = to_long_long(h, what);
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+    throw nasbench::QueryError(std::string(what) + " " + std::to_string(v) +
+                               " is out of range (the benchmark's seeds and epochs fit in 32 bits)");
+  return static_cast<int>(v);
+}
+
+// An architecture: an index, an architecture string, or an object with the
+// original's `tostr()` (CellStructure).
+ArchRef arch_of(py::handle h, const char* what = "index") {
+  if (PyLong_Check(h.ptr())) return ArchRef(to_long_long(h, what));
+  if (PyUnicode_Check(h.ptr())) return ArchRef(h.cast<std::string>());
+  if (py::hasattr(h, "tostr")) return ArchRef(h.attr("tostr")().cast<std::string>());
+  type_error(std::string(what) + " must be an int or an architecture string, got " + type_name(h));
+}
+
+// A schedule: "12" or 12 (Python's str(hp)).
+Hp hp_of(py::handle h) {
+  if (PyUnicode_Check(h.ptr())) return Hp(h.cast<std::string>());
+  if (PyLong_Check(h.ptr()) && !PyBool_Check(h.ptr())) return Hp(std::string(py::str(h)));
+  type_error("hp must be a str or an int, got " + type_name(h));
+}
+
+std::optional<int> opt_int_of(py::handle h, const char* what) {
+  if (h.is_none()) return std::nullopt;
+  if (!PyLong_Check(h.ptr()) || PyBool_Check(h.ptr()))
+    type_error(std::string(what) + " must be an int or None, got " + type_name(h));
+  return to_int32(h, what);
+}
+
+// `is_random`: a bool (the bool test first, as in Python) or an int seed.
+SeedChoice choice_of(py::handle h) {
+  if (PyBool_Check(h.ptr())) return SeedChoice::from_bool(h.ptr() == Py_True);
+  if (PyLong_Check(h.ptr())) return SeedChoice::seed(to_int32(h, "is_random"));
+  type_error("is_random must be a bool or an int seed, got " + type_name(h));
+}
+
+std::optional<double> opt_number_of(py::handle h, const char* what) {
+  if (h.is_none()) return std::nullopt;
+  if (!PyFloat_Check(h.ptr()) && !PyLong_Check(h.ptr()) && !py::hasattr(h, "__float__"))
+    type_error(std::string(what) + " must be a number or None, got " + type_name(h));
+  return h.cast<double>();
+}
+
+// ---- randomness -------------------------------------------------------------------
+
+// Python's `random` module state as a nasbench engine for the length of one
+// call: the engine starts from `random.getstate()` and its state goes back
+// with `random.setstate()` afterwards (also when the query raises), so that
+// `random.seed(k)` then `is_random=True` queries make the draws the original
+// API makes with the module's own functions (nasbench::Random is CPython's
+// Mersenne Twister, bit for bit).
+class PythonRandomScope {
+ public:
+  PythonRandomScope() : module_(py::module_::import("random")), rng_(0) {
+    const py::tuple state = module_.attr("getstate")();
+    if (state.size() != 3 || state[0].cast<int>() != 3) type_error("random.getstate(): unknown state version");
+    const py::tuple words = state[1];
+    if (words.size() != Random::kStateWords) type_error("random.getstate(): unexpected state size");
+    std::array<std::uint32_t, Random::kStateWords> w{};
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = words[i].cast<std::uint32_t>();
+    if (!rng_.set_state(w)) type_error("random.getstate(): bad state index");
+    gauss_next_ = state[2];
+  }
+  PythonRandomScope(const PythonRandomScope&) = delete;
+  PythonRandomScope& operator=(const PythonRandomScope&) = delete;
+  ~PythonRandomScope() {
+    // Runs while an exception may be propagating: keep any Python error aside.
+    py::error_scope keep;
+    try {
+      const auto w = rng_.get_state();
+      py::tuple words(w.size());
+      for (std::size_t i = 0; i < w.size(); ++i) words[i] = py::int_(w[i]);
+      module_.attr("setstate")(py::make_tuple(3, words, gauss_next_));
+    } catch (...) {
+      PyErr_Clear();
+    }
+  }
+  Random& rng() noexcept { return rng_; }
+
+ private:
+  py::module_ module_;
+  Random rng_;
+  py::object gauss_next_;
+};
+
+// ---- answers: Python objects in Python's key order (as json/records.hpp) ------------
+
+py::object opt(const std::optional<double>& v) { return v ? py::object(py::float_(*v)) : py::object(py::none()); }
+
+py::dict to_py(const nasbench::NetConfig& c) {
+  py::dict d;
+  d["name"] = c.name;
+  if (c.name == "infer.shape.tiny") {
+    d["channels"] = c.channels;
+    d["genotype"] = c.genotype;
+  } else {
+    d["C"] = c.C;
+    d["N"] = c.N;
+    d["arch_str"] = c.arch_str;
+  }
+  d["num_classes"] = c.num_classes;
+  return d;
+}
+
+py::dict to_py(const nasbench::EpochInfo& e) {
+  py::dict d;
+  d["iepoch"] = e.iepoch;
+  d["loss"] = e.loss;
+  d["accuracy"] = e.accuracy;
+  d["cur_time"] = opt(e.cur_time);
+  d["all_time"] = opt(e.all_time);
+  return d;
+}
+
+py::dict to_py(const nasbench::TimeInfo& t) {
+  py::dict d;
+  for (const auto& item : t.items) d[py::str(item.key)] = opt(item.value);
+  return d;
+}
+
+py::dict to_py(const nasbench::Metrics& m) {
+  py::dict d;
+  d["iepoch"] = m.iepoch_is_int && m.iepoch ? py::object(py::int_(static_cast<long long>(*m.iepoch))) : opt(m.iepoch);
+  d["loss"] = opt(m.loss);
+  d["accuracy"] = opt(m.accuracy);
+  d["cur_time"] = opt(m.cur_time);
+  d["all_time"] = opt(m.all_time);
+  return d;
+}
+
+py::dict to_py(const nasbench::CostInfo& c) {
+  py::dict d;
+  d["flops"] = c.flops;
+  d["params"] = c.params;
+  d["latency"] = opt(c.latency);
+  for (const auto& t : c.times.items) d[py::str(t.key)] = opt(t.value);
+  return d;
+}
+
+py::dict to_py(const nasbench::MoreInfo& info) {
+  py::dict d;
+  const auto put = [&](const std::string& p, const nasbench::SetSummary& s) {
+    d[py::str(p + "-loss")] = opt(s.loss);
+    d[py::str(p + "-accuracy")] = opt(s.accuracy);
+    d[py::str(p + "-per-time")] = opt(s.per_time);
+    d[py::str(p + "-all-time")] = opt(s.all_time);
+  };
+  put("train", info.train);
+  if (info.comment) d["comment"] = *info.comment;
+  if (info.valid) put("valid", *info.valid);
+  if (info.test) put("test", *info.test);
+  if (info.valtest) put("valtest", *info.valtest);
+  return d;
+}
+
+py::tuple to_py(const nasbench::BestArch& b) { return py::make_tuple(b.index, opt(b.accuracy)); }
+
+// ---- the API ----------------------------------------------------------------------
+
+// A BasicAPI and what the Python object adds: where `is_random=True` draws
+// from (Python's `random` module, or the API's own engine after seed()), and
+// whether `used_time` is still Python's int 0.
+template <typename Real>
+struct PyAPI {
+  nasbench::BasicAPI<Real> api;
+  bool own_engine = false;
+  bool used_time_is_int = true;  ///< nats_bench / nas_201_api start (and reset) `_used_time` at the int 0
+
+  explicit PyAPI(nasbench::BasicAPI<Real> a) : api(std::move(a)) {}
+
+  py::object used_time() const {
+    return used_time_is_int ? py::object(py::int_(0)) : py::object(py::float_(api.used_time()));
+  }
+  // Runs fn(Random&) on Python's random state or the API's own engine.
+  template <typename Fn>
+  auto with_rng(Fn&& fn) const {
+    if (own_engine) return fn(static_cast<Random*>(nullptr));
+    PythonRandomScope scope;
+    return fn(&scope.rng());
+  }
+};
+
+nasbench::LoadOptions load_options(const py::object& hps, const py::object& datasets, bool final_epoch_only) {
+  nasbench::LoadOptions options;
+  const auto names = [](const py::object& o, const char* what) {
+    std::vector<std::string> out;
+    if (o.is_none()) return out;
+    if (PyUnicode_Check(o.ptr())) type_error(std::string(what) + " must be a list of names, not a str");
+    for (py::handle item : o) {
+      if (PyUnicode_Check(item.ptr()))
+        out.push_back(item.cast<std::string>());
+      else if (PyLong_Check(item.ptr()) && !PyBool_Check(item.ptr()))
+        out.push_back(py::str(item));
+      else
+        type_error(std::string(what) + " must hold str (or int hps), got " + type_name(item));
+    }
+    return out;
+  };
+  options.hps = names(hps, "hps");
+  options.datasets = names(datasets, "datasets");
+  options.final_epoch_only = final_epoch_only;
+  return options;
+}
+
+std::string path_of(py::handle h) {
+  if (!PyUnicode_Check(h.ptr()) && !py::hasattr(h, "__fspath__"))
+    type_error("file_path_or_cache must be a str or an os.PathLike, got " + type_name(h));
+  return py::module_::import("os").attr("fsdecode")(h).cast<std::string>();
+}
+
+void say_loaded(bool verbose, const std::string& what, const std::string& repr) {
+  if (verbose) py::print("nasbench:", what, "->", repr);
+}
+
+template <typename Real>
+std::shared_ptr<PyAPI<Real>> load_py(const std::string& path, const nasbench::LoadOptions& options) {
+  py::gil_scoped_release release;
+  return std::make_shared<PyAPI<Real>>(nasbench::BasicAPI<Real>::load(path, options));
+}
+
+template <typename Real>
+std::shared_ptr<PyAPI<Real>> create_py(const std::string& path, const py::object& space, bool fast_mode) {
+  std::optional<nasbench::SearchSpace> wanted;
+  if (!space.is_none()) {
+    if (!PyUnicode_Check(space.ptr()))
+      type_error("search_space must be 'tss', 'topology', 'sss' or 'size', got " + type_name(space));
+    try {
+      wanted = nasbench::parse_search_space(space.cast<std::string>());
+    } catch (const nasbench::QueryError& e) {
+      throw nasbench::LoadError(e.message());  // as create(): nats_bench raises ValueError
+    }
+  }
+  py::gil_scoped_release release;
+  return std::make_shared<PyAPI<Real>>(nasbench::open_nats<Real>(path, wanted, fast_mode));
+}
+
+template <typename Real>
+void bind_results(py::module_& m, const char* run_name, const char* arch_name) {
+  using RC = nasbench::ResultsCount<Real>;
+  using AR = nasbench::ArchResults<Real>;
+  py::class_<RC>(m, run_name, "One training run (one architecture, dataset and seed): Python's ResultsCount.")
+      .def_readonly("name", &RC::name, "The dataset.")
+      .def_readonly("seed", &RC::seed)
+      .def_readonly("epochs", &RC::epochs)
+      .def_readonly("params", &RC::params, "Parameters, millions.")
+      .def_readonly("flop", &RC::flop, "FLOPs, millions.")
+      .def_readonly("eval_names", &RC::eval_names)
+      .def("get_train", [](const RC& r, py::object iepoch) { return to_py(r.get_train(opt_int_of(iepoch, "iepoch"))); },
+           "iepoch"_a = py::none(), "Loss, accuracy and times of one training epoch (None: the last).")
+      .def("get_eval",
+           [](const RC& r, const std::string& name, py::object iepoch) {
+             return to_py(r.get_eval(name, opt_int_of(iepoch, "iepoch")));
+           },
+           "name"_a, "iepoch"_a = py::none(), "Loss, accuracy and times of eval set `name` ('valid' = 'x-valid').")
+      .def("get_times", [](const RC& r) { return to_py(r.get_times()); }, "T-train@epoch, T-train@total, T-<set>@...")
+      .def("get_latency", &RC::get_latency, "The mean latency, or -1.0 when absent.")
+      .def("get_total_epoch", &RC::get_total_epoch)
+      .def("get_config",
+           [](const RC& r, py::object str2structure) {
+             py::dict d = to_py(r.get_config());
+             if (!str2structure.is_none() && d.contains("arch_str")) {
+               d["genotype"] = str2structure(d["arch_str"]);
+               PyDict_DelItemString(d.ptr(), "arch_str");
+               // keep Python's key order: name, C, N, genotype, num_classes
+               py::object nc = d["num_classes"];
+               PyDict_DelItemString(d.ptr(), "num_classes");
+               d["num_classes"] = nc;
+             }
+             return d;
+           },
+           "str2structure"_a = py::none(), "The network builder's arguments (dict).")
+      .def("__repr__", [run_name](const RC& r) {
+        std::string sets;
+        for (const auto& n : r.eval_names) sets += (sets.empty() ? "" : ", ") + n;
+        char buf[128];
+        std::snprintf(buf, sizeof buf, "FLOP=%.2fM, Param=%.3fMB, seed=%d", r.flop, r.params, r.seed);
+        return std::string("ResultsCount(") + r.name + ", arch=" + r.arch_config.arch_str + ", " + buf + ", " +
+               std::to_string(r.eval_names.size()) + " eval-sets: [" + sets + "])";
+      });
+  (void)run_name;
+
+  py::class_<AR>(m, arch_name, "All runs of one architecture under one schedule: Python's ArchResults.")
+      .def_readonly("arch_index", &AR::arch_index)
+      .def_readonly("arch_str", &AR::arch_str)
+      .def_readonly("clear_net_done", &AR::clear_net_done)
+      .def("get_dataset_names", &AR::get_dataset_names)
+      .def("get_dataset_seeds", [](const AR& a, const std::string& d) { return a.get_dataset_seeds(d); }, "dataset"_a)
+      .def("get_metrics",
+           [](py::object self, const std::string& dataset, const std::string& setname, py::object iepoch,
+              py::object is_random) {
+             const AR& a = self.cast<const AR&>();
+             const SeedChoice c = choice_of(is_random);
+             const auto e = opt_int_of(iepoch, "iepoch");
+             if (c.kind() != SeedChoice::Kind::kRandom) return to_py(a.get_metrics(dataset, setname, e, c));
+             PythonRandomScope scope;  // ArchResults draws from Python's random (as the original)
+             return to_py(a.get_metrics(dataset, setname, e, c, &scope.rng()));
+           },
+           "dataset"_a, "setname"_a, "iepoch"_a = py::none(), "is_random"_a = false,
+           "Seed mean (is_random=False), one random seed (True) or one given seed (an int) of a set's metrics.")
+      .def("get_compute_costs", [](const AR& a, const std::string& d) { return to_py(a.get_compute_costs(d)); },
+           "dataset"_a)
+      .def("get_latency", [](const AR& a, const std::string& d) { return a.get_latency(d); }, "dataset"_a)
+      .def("get_total_epoch",
+           [](const AR& a, py::object dataset) {
+             if (dataset.is_none()) return a.get_total_epoch();
+             const std::string d = dataset.cast<std::string>();
+             return a.get_total_epoch(std::string_view(d));
+           },
+           "dataset"_a = py::none())
+      .def("arch_idx_str", &AR::arch_idx_str)
+      .def("query",
+           [](py::object self, const std::string& dataset, py::object seed) -> py::object {
+             const AR& a = self.cast<const AR&>();
+             if (!seed.is_none())
+               return py::cast(&a.query(dataset, to_int32(seed, "seed")), py::return_value_policy::reference_internal,
+                               self);
+             py::dict out;
+             for (const auto& [s, run] : a.query(dataset))
+               out[py::int_(s)] = py::cast(run, py::return_value_policy::reference_internal, self);
+             return std::move(out);
+           },
+           "dataset"_a, "seed"_a = py::none(), "The ResultsCount of one seed, or a dict seed -> ResultsCount.")
+      .def("__repr__", [](const AR& a) {
+        return "ArchResults(arch-index=" + std::to_string(a.arch_index) + ", arch=" + a.arch_str + ", " +
+               std::to_string(a.results().size()) + " runs, clear=" + (a.clear_net_done ? "True" : "False") + ")";
+      });
+}
+
+template <typename Real>
+py::class_<PyAPI<Real>, std::shared_ptr<PyAPI<Real>>> bind_api(py::module_& m, const char* name, const char* doc) {
+  using P = PyAPI<Real>;
+  using nasbench::BasicAPI;
+  auto cls = py::class_<P, std::shared_ptr<P>>(m, name, doc);
+  cls.def("__len__", [](const P& p) { return p.api.size(); })
+      .def("__getitem__",
+           [](const P& p, py::handle index) {
+             if (!PyLong_Check(index.ptr())) type_error("indices must be integers, not " + type_name(index));
+             long long i = to_long_long(index, "index");
+             const long long n = static_cast<long long>(p.api.size());
+             if (i < 0) i += n;  // as Python's list
+             if (i < 0 || i >= n) throw py::index_error("architecture index out of range");
+             return p.api.arch(i);
+           })
+      .def("__iter__", [](const P& p) { return py::make_iterator(p.api.meta_archs().begin(), p.api.meta_archs().end()); },
+           py::keep_alive<0, 1>())
+      .def("__repr__", [](const P& p) { return p.api.repr(); })
+      .def("arch", [](const P& p, py::handle index) { return p.api.arch(to_long_long(index, "index")); }, "index"_a,
+           "The architecture string of `index`.")
+      .def_property_readonly("meta_archs", [](const P& p) { return p.api.meta_archs(); })
+      .def_property_readonly("evaluated_indexes", [](const P& p) { return p.api.evaluated_indexes(); })
+      .def("query_index_by_arch", [](const P& p, py::handle arch) { return p.api.query_index_by_arch(arch_of(arch, "arch")); },
+           "arch"_a, "An index in range as is; an architecture string -> its index, or -1 when unknown.")
+      .def("query_meta_info_by_index",
+           [](const P& p, py::handle arch_index, py::handle hp) -> const nasbench::ArchResults<Real>& {
+             return p.api.query_meta_info_by_index(arch_of(arch_index, "arch_index"), hp_of(hp));
+           },
+           "arch_index"_a, "hp"_a = "12", py::return_value_policy::reference_internal,
+           "The ArchResults of an architecture under schedule `hp`.")
+      .def("query_by_index",
+           [](py::object self, py::handle arch_index, py::handle dataname, py::handle hp) -> py::object {
+             const P& p = self.cast<const P&>();
+             const ArchRef a = arch_of(arch_index, "arch_index");
+             if (dataname.is_none())
+               return py::cast(&p.api.query_meta_info_by_index(a, hp_of(hp)),
+                               py::return_value_policy::reference_internal, self);
+             py::dict out;
+             for (const auto& [s, run] : p.api.query_by_index(a, dataname.cast<std::string>(), hp_of(hp)))
+               out[py::int_(s)] = py::cast(run, py::return_value_policy::reference_internal, self);
+             return std::move(out);
+           },
+           "arch_index"_a, "dataname"_a = py::none(), "hp"_a = "12",
+           "The ArchResults (dataname None), or a dict seed -> ResultsCount of one dataset.")
+      .def("get_more_info",
+           [](const P& p, py::handle index, const std::string& dataset, py::handle iepoch, py::handle hp,
+              py::handle is_random) {
+             const ArchRef a = arch_of(index);
+             const auto e = opt_int_of(iepoch, "iepoch");
+             const Hp h = hp_of(hp);
+             const SeedChoice c = choice_of(is_random);
+             if (c.kind() != SeedChoice::Kind::kRandom) return to_py(p.api.get_more_info(a, dataset, e, h, c));
+             return p.with_rng([&](Random* rng) {
+               return to_py(rng ? p.api.get_more_info(a, dataset, e, h, c, *rng) : p.api.get_more_info(a, dataset, e, h, c));
+             });
+           },
+           "index"_a, "dataset"_a, "iepoch"_a = py::none(), "hp"_a = "12", "is_random"_a = true,
+           "train-/valid-/test-/valtest- loss, accuracy, per-time and all-time (is_random=True: one random seed, "
+           "drawn from Python's random module).")
+      .def("get_cost_info",
+           [](const P& p, py::handle index, const std::string& dataset, py::handle hp) {
+             return to_py(p.api.get_cost_info(arch_of(index), dataset, hp_of(hp)));
+           },
+           "index"_a, "dataset"_a, "hp"_a = "12", "flops, params, latency and the mean times (dict).")
+      .def("get_latency",
+           [](const P& p, py::handle index, const std::string& dataset, py::handle hp) {
+             return opt(p.api.get_latency(arch_of(index), dataset, hp_of(hp)));
+           },
+           "index"_a, "dataset"_a, "hp"_a = "12", "The mean latency (seconds), or None.")
+      .def("find_best",
+           [](const P& p, const std::string& dataset, const std::string& metric_on_set, py::handle flop_max,
+              py::handle param_max, py::handle hp, py::handle enforce_all, py::handle flop_max_nats,
+              py::handle param_max_nats) {
+             if (!flop_max.is_none() && !flop_max_nats.is_none()) type_error("find_best: give FLOP_max or flop_max, not both");
+             if (!param_max.is_none() && !param_max_nats.is_none())
+               type_error("find_best: give Param_max or param_max, not both");
+             const auto fm = opt_number_of(flop_max.is_none() ? flop_max_nats : flop_max, "flop_max");
+             const auto pm = opt_number_of(param_max.is_none() ? param_max_nats : param_max, "param_max");
+             std::optional<bool> ea;
+             if (!enforce_all.is_none()) {
+               if (!PyBool_Check(enforce_all.ptr())) type_error("enforce_all must be a bool, got " + type_name(enforce_all));
+               ea = enforce_all.ptr() == Py_True;
+             }
+             const Hp h = hp_of(hp);
+             nasbench::BestArch best;
+             {
+               py::gil_scoped_release release;
+               best = p.api.find_best(dataset, metric_on_set, fm, pm, h, ea);
+             }
+             return to_py(best);
+           },
+           "dataset"_a, "metric_on_set"_a, "FLOP_max"_a = py::none(), "Param_max"_a = py::none(), "hp"_a = "12",
+           "enforce_all"_a = py::none(), py::kw_only(), "flop_max"_a = py::none(), "param_max"_a = py::none(),
+           "(index, accuracy) of the best architecture within the budgets, or (-1, None). nats_bench's "
+           "flop_max / param_max keywords are accepted too; enforce_all defaults to fast_mode.")
+      .def("statistics",
+           [](const P& p, const std::string& dataset, py::handle hp) {
+             const Hp h = hp_of(hp);
+             std::map<int, int> s;
+             {
+               py::gil_scoped_release release;
+               s = p.api.statistics(dataset, h);
+             }
+             // Python builds the dict while walking the indexes in order: its keys
+             // come in the order of first appearance, which the std::map lost.
+             std::vector<int> order;
+             for (int index : p.api.evaluated_indexes()) {
+               if (order.size() == s.size()) break;
+               const auto& ar = p.api.query_meta_info_by_index(index, h);
+               const int k = ar.has_dataset(dataset) ? static_cast<int>(ar.get_dataset_seeds(dataset).size()) : 0;
+               if (std::find(order.begin(), order.end(), k) == order.end()) order.push_back(k);
+             }
+             for (const auto& item : s)
+               if (std::find(order.begin(), order.end(), item.first) == order.end()) order.push_back(item.first);
+             py::dict d;
+             for (int k : order) d[py::int_(k)] = s.at(k);
+             return d;
+           },
+           "dataset"_a, "hp"_a, "number of seeds -> number of architectures.")
+      .def("get_net_config",
+           [](const P& p, py::handle index, const std::string& dataset) {
+             return to_py(p.api.get_net_config(arch_of(index), dataset));
+           },
+           "index"_a, "dataset"_a)
+      .def("simulate_train_eval",
+           [](P& p, py::handle arch, const std::string& dataset, py::handle iepoch, py::handle hp, bool account_time) {
+             const ArchRef a = arch_of(arch, "arch");
+             const auto e = opt_int_of(iepoch, "iepoch");
+             const Hp h = hp_of(hp);
+             const nasbench::SimulatedTrial t = p.with_rng([&](Random* rng) {
+               return rng ? p.api.simulate_train_eval(a, dataset, e, h, account_time, *rng)
+                          : p.api.simulate_train_eval(a, dataset, e, h, account_time);
+             });
+             if (account_time) p.used_time_is_int = false;
+             return py::make_tuple(opt(t.valid_accuracy), opt(t.latency), t.time_cost, p.used_time());
+           },
+           "arch"_a, "dataset"_a, "iepoch"_a = py::none(), "hp"_a = "12", "account_time"_a = true,
+           "(valid accuracy, latency, time cost, used time) of a simulated trial of one random seed.")
+      .def_property_readonly("used_time", [](const P& p) { return p.used_time(); })
+      .def("reset_time",
+           [](P& p) {
+             p.api.reset_time();
+             p.used_time_is_int = true;
+           })
+      .def("random", [](const P& p) { return p.with_rng([&](Random* rng) { return rng ? p.api.random(*rng) : p.api.random(); }); },
+           "A uniformly random architecture index (random.randint(0, len-1)).")
+      .def("seed",
+           [](P& p, py::handle s) {
+             if (s.is_none()) {
+               p.own_engine = false;
+               return;
+             }
+             const long long v = to_long_long(s, "seed");
+             if (v < 0) throw py::value_error("seed must be non-negative");
+             p.api.seed(static_cast<std::uint64_t>(v));
+             p.own_engine = true;
+           },
+           "s"_a,
+           "nasbench: draw is_random choices from the API's own engine seeded with `s` (as random.seed(s)) "
+           "instead of Python's random module; seed(None) goes back to the random module.")
+      .def("get_unique_str", [](const P& p, py::handle index) { return p.api.get_unique_str(arch_of(index)); },
+           "index"_a)
+      .def("show",
+           [](const P& p, py::handle index) {
+             const long long i = to_long_long(index, "index");
+             std::string text;
+             {
+               py::gil_scoped_release release;
+               text = p.api.show(i);
+             }
+             py::module_::import("sys").attr("stdout").attr("write")(text);
+           },
+           "index"_a = -1, "Prints the text report of one architecture (-1: every evaluated one).")
+      .def("query_info_str_by_arch",
+           [](const P& p, py::handle arch, py::handle hp) -> py::object {
+             const auto s = p.api.query_info_str_by_arch(arch_of(arch, "arch"), hp_of(hp));
+             return s ? py::object(py::str(*s)) : py::object(py::none());
+           },
+           "arch"_a, "hp"_a = "12")
+      .def("clear_params",
+           [](P& p, py::handle index, py::handle hp) {
+             std::optional<Hp> h;
+             if (!hp.is_none()) h = hp_of(hp);
+             p.api.clear_params(arch_of(index), h);
+           },
+           "index"_a, "hp"_a = py::none())
+      .def_property_readonly("avaliable_hps", [](const P& p) { return p.api.avaliable_hps(); },
+                             "The schedules of the results loaded so far (sorted).")
+      .def_property_readonly("search_space_name", [](const P& p) { return std::string(p.api.search_space_name()); })
+      .def_property_readonly("fast_mode", [](const P& p) { return p.api.fast_mode(); })
+      .def_property_readonly("archive_dir", [](const P& p) { return p.api.archive_dir(); })
+      .def_property_readonly("full_train_epochs", [](const P& p) { return p.api.full_train_epochs(); })
+      .def_property_readonly("full_epochs_in_paper", [](const P& p) { return p.api.full_epochs_in_paper(); })
+      .def_property_readonly("is_size", [](const P& p) { return p.api.is_size(); })
+      .def_property_readonly("is_topology", [](const P& p) { return p.api.is_topology(); })
+      .def_property_readonly("class_name", [](const P& p) { return p.api.class_name(); },
+                             "NASBench201API, NATStopology or NATSsize: whose semantics the answers follow.")
+      .def_property_readonly("filename", [](const P& p) { return p.api.filename(); })
+      .def("reset_archive_dir", [](P& p, const std::string& d) { p.api.reset_archive_dir(d); }, "xdir"_a)
+      .def("reset_fast_mode", [](P& p, bool f) { p.api.reset_fast_mode(f); }, "fast_mode"_a)
+      .def_static("str2lists",
+                  [](const std::string& arch) {
+                    py::list nodes;
+                    for (const auto& edges : BasicAPI<Real>::str2lists(arch)) {
+                      py::list node;
+                      for (const auto& e : edges) node.append(py::make_tuple(std::string(nasbench::to_string(e.op)), e.input));
+                      nodes.append(py::tuple(node));
+                    }
+                    return nodes;
+                  },
+                  "arch_str"_a, "Per node, a tuple of (op, input index).");
+  return cls;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(nasbench, m) {
+  m.doc() =
+      "nasbench: the NAS-Bench-201 / NATS-Bench Python APIs (nas_201_api, nats_bench) on nasbench's compact tables.\n"
+      "NASBench201API(path) as nas_201_api, create(path, 'tss'|'sss', fast_mode) as nats_bench.create, and\n"
+      "load(path, hps=, datasets=, final_epoch_only=, float32=) for nasbench's own options.";
+  m.attr("__version__") = std::to_string(NASBENCH_VERSION_MAJOR) + "." + std::to_string(NASBENCH_VERSION_MINOR) + "." +
+                          std::to_string(NASBENCH_VERSION_PATCH);
+  make_exceptions(m);
+
+  bind_results<double>(m, "ResultsCount", "ArchResults");
+  bind_results<float>(m, "ResultsCountFloat", "ArchResultsFloat");
+  auto cls = bind_api<double>(
+      m, "NASBench201API",
+      "The benchmark (nas_201_api's NASBench201API, nats_bench's NATStopology / NATSsize: see class_name).");
+  bind_api<float>(m, "NASBench201APIFloat", "The benchmark with float32 tables (nasbench.load(..., float32=True)).");
+
+  cls.def(
+      py::init([](py::handle path, bool verbose) {
+        const std::string p = path_of(path);
+        auto api = load_py<double>(p, {});
+        say_loaded(verbose, p, api->api.repr());
+        return api;
+      }),
+      "file_path_or_cache"_a, "verbose"_a = false,
+      "Loads a NAS-Bench-201 .pth, a NATS-Bench file or directory, or a nasbench cache (the GIL is released).");
+
+  m.def("create",
+        [](py::handle path, py::object search_space, bool fast_mode, bool verbose) {
+          const std::string p = path_of(path);
+          auto api = create_py<double>(p, search_space, fast_mode);
+          say_loaded(verbose, p, api->api.repr());
+          return api;
+        },
+        "file_path_or_dict"_a, "search_space"_a, "fast_mode"_a = false, "verbose"_a = false,
+        "nats_bench.create: the API of search_space ('tss'/'topology', 'sss'/'size'; None: whichever the file "
+        "holds). fast_mode=True reads a directory's architecture files on first use.");
+  m.def("load",
+        [](py::handle path, py::object hps, py::object datasets, bool final_epoch_only, bool float32) -> py::object {
+          const std::string p = path_of(path);
+          const nasbench::LoadOptions options = load_options(hps, datasets, final_epoch_only);
+          if (float32) return py::cast(load_py<float>(p, options));
+          return py::cast(load_py<double>(p, options));
+        },
+        "path"_a, "hps"_a = py::none(), "datasets"_a = py::none(), "final_epoch_only"_a = false, "float32"_a = false,
+        "Loads any benchmark file or cache with nasbench's options: only these hps / datasets, only the last epoch "
+        "of each series, float32 tables (a NASBench201APIFloat).");
+}

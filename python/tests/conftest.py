@@ -1,0 +1,41 @@
+"""Shared set-up of the Python module's tests.
+
+The module comes from PYTHONPATH (ctest points it at build/.../python/module);
+the fixtures are the C++ tests' (NASBENCH_FIXTURES, written by the
+`nasbench_fixtures` target). Without the module the tests are skipped, unless
+NASBENCH_REQUIRE_MODULE=1 (ctest sets it: there a missing module is a failure).
+"""
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "fixtures"))  # ref_api.py, the Python reference
+
+if os.environ.get("NASBENCH_REQUIRE_MODULE") == "1":
+    import nasbench  # noqa: F401  (fail loudly: ctest registered us because the module is built)
+else:
+    nasbench = pytest.importorskip("nasbench", reason="the nasbench Python module was not built")
+
+
+def fixture_root():
+    root = os.environ.get("NASBENCH_FIXTURES") or os.path.join(REPO, "build", "tests", "fixtures")
+    return root
+
+
+@pytest.fixture
+def bench_dir():
+    d = os.path.join(fixture_root(), "bench")
+    if not os.path.exists(os.path.join(d, "manifest.json")):
+        pytest.skip("no benchmark fixtures (build the nasbench_fixtures target; NASBENCH_FIXTURES=%s)" % d)
+    return d
+
+
+@pytest.fixture
+def nats_dir():
+    d = os.path.join(fixture_root(), "nats")
+    if not os.path.exists(os.path.join(d, "manifest.json")):
+        pytest.skip("no NATS fixtures (build the nasbench_fixtures target; NASBENCH_FIXTURES=%s)" % d)
+    return d
