@@ -65,7 +65,7 @@ class LoadError(Error, OSError, ValueError, AssertionError):
     __module__ = 'nasbench'
     __str__ = Exception.__str__
 
-class ParseError(Error, ValueError):
+class ParseError(Error, ValueError, AssertionError):
     """A string (architecture, argument) that does not parse."""
     __module__ = 'nasbench'
 )PY";
@@ -165,38 +165,121 @@ std::optional<double> opt_number_of(py::handle h, const char* what) {
 // `random.seed(k)` then `is_random=True` queries make the draws the original
 // API makes with the module's own functions (nasbench::Random is CPython's
 // Mersenne Twister, bit for bit).
+//
+// Two ways to move the state, both exact:
+// - CPython's `_random.Random` object (the module's `random._inst`) holds
+//   `int index; uint32_t state[624]` right after its object header; when a
+//   check against `getstate()` at first use confirms that layout, the state
+//   is copied in and out directly (about 1 us);
+// - otherwise `random.getstate()` / `random.setstate()` (about 20 us).
+// api.seed(s) draws from the API's own engine instead.
+struct CPythonRandomObject {  // Modules/_randommodule.c, RandomObject (3.x)
+  PyObject_HEAD
+  int index;
+  std::uint32_t state[624];
+};
+
+struct PythonRandomAccess {
+  PyObject* getstate = nullptr;  // random.getstate / random.setstate (never freed)
+  PyObject* setstate = nullptr;
+  PyObject* inst = nullptr;      // random._inst when its layout was verified, else nullptr
+
+  static PythonRandomAccess& get() {
+    static PythonRandomAccess access = make();
+    return access;
+  }
+
+ private:
+  static PythonRandomAccess make() {
+    PythonRandomAccess a;
+    py::module_ random = py::module_::import("random");
+    a.getstate = py::object(random.attr("getstate")).release().ptr();
+    a.setstate = py::object(random.attr("setstate")).release().ptr();
+    try {
+      py::object inst = random.attr("_inst");
+      py::object base = py::module_::import("_random").attr("Random");
+      if (!PyObject_IsInstance(inst.ptr(), base.ptr())) return a;
+      if (!py::hasattr(random, "getrandbits") || !py::object(random.attr("getrandbits").attr("__self__")).is(inst)) return a;
+      const auto* obj = reinterpret_cast<const CPythonRandomObject*>(inst.ptr());
+      const py::tuple words = py::tuple(random.attr("getstate")())[1];
+      if (words.size() != Random::kStateWords) return a;
+      for (std::size_t i = 0; i < 624; ++i)
+        if (words[i].cast<std::uint32_t>() != obj->state[i]) return a;
+      if (words[624].cast<int>() != obj->index) return a;
+      a.inst = inst.release().ptr();
+    } catch (const py::error_already_set&) {
+      PyErr_Clear();
+    }
+    return a;
+  }
+};
+
+bool g_force_getstate = false;  // nasbench._random_transfer("getstate"): the tests run both ways
+
 class PythonRandomScope {
  public:
-  PythonRandomScope() : module_(py::module_::import("random")), rng_(0) {
-    const py::tuple state = module_.attr("getstate")();
-    if (state.size() != 3 || state[0].cast<int>() != 3) type_error("random.getstate(): unknown state version");
-    const py::tuple words = state[1];
-    if (words.size() != Random::kStateWords) type_error("random.getstate(): unexpected state size");
+  PythonRandomScope()
+      : access_(PythonRandomAccess::get()), rng_(engine()), direct_(access_.inst != nullptr && !g_force_getstate) {
     std::array<std::uint32_t, Random::kStateWords> w{};
-    for (std::size_t i = 0; i < w.size(); ++i) w[i] = words[i].cast<std::uint32_t>();
+    if (direct_) {
+      const auto* obj = reinterpret_cast<const CPythonRandomObject*>(access_.inst);
+      std::copy(obj->state, obj->state + 624, w.begin());
+      w[624] = static_cast<std::uint32_t>(obj->index);
+    } else {
+      state_ = py::reinterpret_steal<py::object>(PyObject_CallNoArgs(access_.getstate));
+      if (!state_) throw py::error_already_set();
+      PyObject* st = state_.ptr();
+      if (!PyTuple_Check(st) || PyTuple_GET_SIZE(st) != 3) type_error("random.getstate(): unknown state layout");
+      PyObject* words = PyTuple_GET_ITEM(st, 1);
+      if (!PyTuple_Check(words) || PyTuple_GET_SIZE(words) != static_cast<Py_ssize_t>(Random::kStateWords))
+        type_error("random.getstate(): unexpected state size");
+      for (std::size_t i = 0; i < w.size(); ++i) {
+        const unsigned long v = PyLong_AsUnsignedLong(PyTuple_GET_ITEM(words, static_cast<Py_ssize_t>(i)));
+        if (PyErr_Occurred()) throw py::error_already_set();
+        w[i] = static_cast<std::uint32_t>(v);
+      }
+    }
     if (!rng_.set_state(w)) type_error("random.getstate(): bad state index");
-    gauss_next_ = state[2];
   }
   PythonRandomScope(const PythonRandomScope&) = delete;
   PythonRandomScope& operator=(const PythonRandomScope&) = delete;
   ~PythonRandomScope() {
+    const auto w = rng_.get_state();
+    if (direct_) {
+      auto* obj = reinterpret_cast<CPythonRandomObject*>(access_.inst);
+      std::copy(w.begin(), w.begin() + 624, obj->state);
+      obj->index = static_cast<int>(w[624]);
+      return;
+    }
     // Runs while an exception may be propagating: keep any Python error aside.
     py::error_scope keep;
-    try {
-      const auto w = rng_.get_state();
-      py::tuple words(w.size());
-      for (std::size_t i = 0; i < w.size(); ++i) words[i] = py::int_(w[i]);
-      module_.attr("setstate")(py::make_tuple(3, words, gauss_next_));
-    } catch (...) {
+    PyObject* words = PyTuple_New(static_cast<Py_ssize_t>(w.size()));
+    if (!words) {
       PyErr_Clear();
+      return;
     }
+    for (std::size_t i = 0; i < w.size(); ++i)
+      PyTuple_SET_ITEM(words, static_cast<Py_ssize_t>(i), PyLong_FromUnsignedLong(w[i]));
+    PyObject* st = state_.ptr();
+    PyObject* state = PyTuple_Pack(3, PyTuple_GET_ITEM(st, 0), words, PyTuple_GET_ITEM(st, 2));
+    Py_DECREF(words);
+    PyObject* r = state ? PyObject_CallOneArg(access_.setstate, state) : nullptr;
+    Py_XDECREF(state);
+    Py_XDECREF(r);
+    if (!r) PyErr_Clear();
   }
   Random& rng() noexcept { return rng_; }
 
  private:
-  py::module_ module_;
-  Random rng_;
-  py::object gauss_next_;
+  // One engine reused under the GIL (constructing one seeds 624 words).
+  static Random& engine() {
+    static Random r(0);
+    return r;
+  }
+  PythonRandomAccess& access_;
+  Random& rng_;
+  bool direct_;
+  py::object state_;
 };
 
 // ---- answers: Python objects in Python's key order (as json/records.hpp) ------------
@@ -666,6 +749,18 @@ PYBIND11_MODULE(nasbench, m) {
   m.attr("__version__") = std::to_string(NASBENCH_VERSION_MAJOR) + "." + std::to_string(NASBENCH_VERSION_MINOR) + "." +
                           std::to_string(NASBENCH_VERSION_PATCH);
   make_exceptions(m);
+  m.def("_random_transfer",
+        [](py::object mode) {
+          if (!mode.is_none()) {
+            const auto v = mode.cast<std::string>();
+            if (v != "direct" && v != "getstate") throw py::value_error("mode must be 'direct' or 'getstate'");
+            g_force_getstate = v == "getstate";
+          }
+          return std::string(PythonRandomAccess::get().inst && !g_force_getstate ? "direct" : "getstate");
+        },
+        "mode"_a = py::none(),
+        "Internal: how is_random=True reads and writes Python's random state ('direct': the verified CPython "
+        "layout; 'getstate': random.getstate/setstate); a mode forces 'getstate' or allows 'direct' again.");
 
   bind_results<double>(m, "ResultsCount", "ArchResults");
   bind_results<float>(m, "ResultsCountFloat", "ArchResultsFloat");

@@ -39,3 +39,11 @@ def nats_dir():
     if not os.path.exists(os.path.join(d, "manifest.json")):
         pytest.skip("no NATS fixtures (build the nasbench_fixtures target; NASBENCH_FIXTURES=%s)" % d)
     return d
+
+
+@pytest.fixture(params=["direct", "getstate"])
+def random_transfer(request):
+    """Runs a test with each way the module moves Python's random state (both must be exact)."""
+    nasbench._random_transfer(request.param)
+    yield request.param
+    nasbench._random_transfer("direct")

@@ -130,7 +130,7 @@ def nats_cases():
 
 
 @pytest.mark.parametrize("data,expected", bench_cases())
-def test_bench_expected(bench_dir, data, expected):
+def test_bench_expected(bench_dir, data, expected, random_transfer):
     if expected is None:
         pytest.skip("no manifest")
     api = nasbench.NASBench201API(os.path.join(bench_dir, data))
@@ -140,7 +140,7 @@ def test_bench_expected(bench_dir, data, expected):
 
 
 @pytest.mark.parametrize("case", nats_cases(), ids=lambda c: "%s-%s-%s" % (c["path"], c["space"], c["fast_mode"]))
-def test_nats_expected(nats_dir, case, monkeypatch):
+def test_nats_expected(nats_dir, case, monkeypatch, random_transfer):
     if case["expected"] is None:
         pytest.skip("no manifest")
     monkeypatch.chdir(nats_dir)  # the expected archive_dir is the path as opened, relative to nats/
