@@ -539,7 +539,8 @@ py::class_<PyAPI<Real>, std::shared_ptr<PyAPI<Real>>> bind_api(py::module_& m, c
              if (i < 0) i += n;  // as Python's list
              if (i < 0 || i >= n) throw py::index_error("architecture index out of range");
              return p.api.arch(i);
-           })
+           },
+           "index"_a, "The architecture string of `index` (negative: from the end, as a list).")
       .def("__iter__", [](const P& p) { return py::make_iterator(p.api.meta_archs().begin(), p.api.meta_archs().end()); },
            py::keep_alive<0, 1>())
       .def("__repr__", [](const P& p) { return p.api.repr(); })
