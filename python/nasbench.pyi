@@ -4,6 +4,7 @@ Type stubs of the compiled module (python/src/module.cpp). Names, argument names
 and defaults are those of the original APIs; nasbench additions are marked.
 """
 import os
+from collections import OrderedDict
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union, overload
 
 __version__: str
@@ -38,6 +39,8 @@ class ResultsCount:
     def get_latency(self) -> float: ...
     def get_total_epoch(self) -> int: ...
     def get_config(self, str2structure: Optional[Callable[[str], Any]] = None) -> Dict[str, Any]: ...
+    def get_net_param(self, clone: bool = False) -> Optional["OrderedDict[str, Any]"]:
+        """The trained weights: an OrderedDict name -> torch.Tensor (numpy arrays without torch), or None."""
 
 class ArchResults:
     """All runs of one architecture under one schedule: Python's ArchResults."""
@@ -56,6 +59,7 @@ class ArchResults:
     def query(self, dataset: str, seed: None = None) -> Dict[int, ResultsCount]: ...
     @overload
     def query(self, dataset: str, seed: int) -> ResultsCount: ...
+    def get_net_param(self, dataset: str, seed: Optional[int] = None) -> Any: ...
 
 class ResultsCountFloat(ResultsCount):
     """ResultsCount of a float32 load (not a subclass at run time)."""
@@ -95,6 +99,11 @@ class NASBench201API:
         """(index, accuracy) or (-1, None). nats_bench's flop_max / param_max are accepted as keywords."""
     def statistics(self, dataset: str, hp: Hp) -> Dict[int, int]: ...
     def get_net_config(self, index: Arch, dataset: str) -> Dict[str, Any]: ...
+    def get_net_param(self, index: Arch, dataset: str, seed: Optional[int], hp: Hp = "12") -> Any:
+        """One run's weights (OrderedDict name -> torch.Tensor, numpy arrays without torch; None without
+        weights), or a dict seed -> weights for seed=None."""
+    def reload(self, archive_root: Optional[PathLike] = None, index: Optional[int] = None) -> None:
+        """Results and weights of `index` (None: all) from the -full archives in archive_root (required)."""
     def simulate_train_eval(self, arch: Arch, dataset: str, iepoch: Optional[int] = None, hp: Hp = "12",
                             account_time: bool = True
                             ) -> Tuple[Optional[float], Optional[float], float, Union[int, float]]: ...

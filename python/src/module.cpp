@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <mutex>
+#include <shared_mutex>
 #include <cstdint>
 #include <cstdio>
 #include <limits>
@@ -360,10 +362,15 @@ py::tuple to_py(const nasbench::BestArch& b) { return py::make_tuple(b.index, op
 // from (Python's `random` module, or the API's own engine after seed()), and
 // whether `used_time` is still Python's int 0.
 template <typename Real>
-struct PyAPI {
+struct PyAPI : std::enable_shared_from_this<PyAPI<Real>> {
   nasbench::BasicAPI<Real> api;
   bool own_engine = false;
   bool used_time_is_int = true;  ///< nats_bench / nas_201_api start (and reset) `_used_time` at the int 0
+  /// Calls that run without the GIL (find_best, statistics, show) hold it
+  /// shared; calls that change the tables (reload, clear_params,
+  /// reset_archive_dir, reset_fast_mode) hold the GIL and it exclusively, so
+  /// no query runs while they do (the GIL keeps out the others).
+  mutable std::shared_mutex mutex;
 
   explicit PyAPI(nasbench::BasicAPI<Real> a) : api(std::move(a)) {}
 
@@ -433,30 +440,166 @@ std::shared_ptr<PyAPI<Real>> create_py(const std::string& path, const py::object
   return std::make_shared<PyAPI<Real>>(nasbench::open_nats<Real>(path, wanted, fast_mode));
 }
 
+// ---- ArchResults / ResultsCount objects ----------------------------------------------
+//
+// A Python ArchResults or ResultsCount names its results (architecture, hp,
+// dataset, seed) and holds the API; each call looks them up again. So it
+// stays valid after `del api`, and after `reload()` replaced the results it
+// reads the new ones (or raises a QueryError when they are gone) instead of
+// reading freed memory.
+
+template <typename Real>
+struct ArchHandle {
+  std::shared_ptr<PyAPI<Real>> owner;
+  int index = -1;
+  std::string hp;
+  [[nodiscard]] const nasbench::ArchResults<Real>& get() const {
+    return owner->api.query_meta_info_by_index(ArchRef(static_cast<long long>(index)), Hp(hp));
+  }
+};
+
+template <typename Real>
+struct RunHandle {
+  ArchHandle<Real> arch;
+  std::string dataset;
+  int seed = 0;
+  [[nodiscard]] const nasbench::ResultsCount<Real>& get() const { return arch.get().query(dataset, seed); }
+};
+
+template <typename Real>
+ArchHandle<Real> arch_handle(const PyAPI<Real>& p, const ArchRef& a, const Hp& hp) {
+  const auto& ar = p.api.query_meta_info_by_index(a, hp);  // raises Python's errors for a bad index or hp
+  (void)ar;
+  auto owner = std::const_pointer_cast<PyAPI<Real>>(p.shared_from_this());
+  return ArchHandle<Real>{std::move(owner), p.api.query_index_by_arch(a), hp.str()};
+}
+
+template <typename Real>
+py::dict runs_of(const ArchHandle<Real>& h, const std::string& dataset) {
+  py::dict out;
+  for (const auto& item : h.get().query(dataset)) out[py::int_(item.first)] = RunHandle<Real>{h, dataset, item.first};
+  return out;
+}
+
+// numpy's dtype name of a storage element type (bfloat16: none; its bits as uint16).
+const char* numpy_dtype(nasbench::pickle::ScalarType t) {
+  using T = nasbench::pickle::ScalarType;
+  switch (t) {
+    case T::kFloat64: return "float64";
+    case T::kFloat32: return "float32";
+    case T::kFloat16: return "float16";
+    case T::kBFloat16: return "uint16";
+    case T::kInt64: return "int64";
+    case T::kInt32: return "int32";
+    case T::kInt16: return "int16";
+    case T::kInt8: return "int8";
+    case T::kUInt8: return "uint8";
+    case T::kUInt16: return "uint16";
+    case T::kUInt32: return "uint32";
+    case T::kUInt64: return "uint64";
+    case T::kBool: return "bool";
+  }
+  return "uint8";
+}
+
+// Python's `net_state_dict`: an OrderedDict name -> torch.Tensor when torch can
+// be imported, else name -> numpy array; views of one storage share it, as in
+// the file. None for no weights.
+py::object state_dict_to_py(const nasbench::NetState* w) {
+  if (!w) return py::none();
+  namespace pk = nasbench::pickle;
+  py::module_ np = py::module_::import("numpy");
+  py::object as_strided = np.attr("lib").attr("stride_tricks").attr("as_strided");
+  py::object torch = py::none();
+  try {
+    torch = py::module_::import("torch");
+  } catch (const py::error_already_set&) {
+    PyErr_Clear();
+  }
+  if (!w->state_dict.is_dict()) throw nasbench::LoadError("trained weights: expected a state dict, got " + std::string(w->state_dict.type_name()));
+  std::map<std::string, py::object> storages;
+  py::object out = py::module_::import("collections").attr("OrderedDict")();
+  for (const auto& [k, v] : w->state_dict.dict_items()) {
+    if (!k.is_str()) throw nasbench::LoadError("state dict key " + k.repr() + " is not a str");
+    if (!v.is_tensor()) throw nasbench::LoadError("state dict entry " + k.repr() + " is " + std::string(v.type_name()) + ", not a tensor");
+    const pk::TensorInfo& t = v.as_tensor();
+    const pk::StorageInfo& si = t.storage_info();
+    auto it = storages.find(si.key);
+    if (it == storages.end()) {
+      const pk::StorageRecord* rec = w->storages ? w->storages->find(si.key) : nullptr;
+      if (!rec) throw nasbench::LoadError("no data for tensor storage \"" + si.key + "\"");
+      // Through numpy's Python API and the buffer protocol (no numpy C-API headers).
+      py::object base = np.attr("empty")(py::int_(rec->numel), "dtype"_a = numpy_dtype(rec->dtype));
+      py::buffer_info info = py::buffer(base).request(/*writable=*/true);
+      if (static_cast<std::uint64_t>(info.size * info.itemsize) != rec->nbytes)
+        throw nasbench::LoadError("storage \"" + si.key + "\": " + std::to_string(rec->nbytes) + " bytes for " +
+                                  std::to_string(rec->numel) + " elements");
+      pk::read_storage_into(*rec, info.ptr);
+      it = storages.emplace(si.key, std::move(base)).first;
+    }
+    const py::object base = it->second;
+    const auto n = static_cast<std::int64_t>(py::len(base));
+    if (t.sizes.size() != t.strides.size())
+      throw nasbench::LoadError("tensor " + k.repr() + " has " + std::to_string(t.sizes.size()) + " sizes but " +
+                                std::to_string(t.strides.size()) + " strides");
+    std::int64_t last = t.storage_offset;
+    bool empty = false;
+    for (std::size_t i = 0; i < t.sizes.size(); ++i) {
+      if (t.sizes[i] < 0 || t.strides[i] < 0) throw nasbench::LoadError("tensor " + k.repr() + " has a negative size or stride");
+      if (t.sizes[i] == 0)
+        empty = true;
+      else
+        last += (t.sizes[i] - 1) * t.strides[i];
+    }
+    if (t.storage_offset < 0 || (!empty && last >= n) || t.storage_offset > n)
+      throw nasbench::LoadError("tensor " + k.repr() + " reaches element " + std::to_string(last) +
+                                " of a storage of " + std::to_string(n));
+    const auto item = base.attr("itemsize").cast<std::int64_t>();
+    py::tuple shape(t.sizes.size()), strides(t.strides.size());
+    for (std::size_t i = 0; i < t.sizes.size(); ++i) {
+      shape[i] = py::int_(t.sizes[i]);
+      strides[i] = py::int_(t.strides[i] * item);
+    }
+    py::object tail = base[py::slice(static_cast<py::ssize_t>(t.storage_offset), static_cast<py::ssize_t>(n), 1)];
+    py::object view = as_strided(tail, "shape"_a = shape, "strides"_a = strides);
+    py::object value = view;
+    if (!torch.is_none()) {
+      value = torch.attr("from_numpy")(view);
+      if (si.dtype == pk::ScalarType::kBFloat16) value = value.attr("view")(torch.attr("bfloat16"));
+    } else if (si.dtype == pk::ScalarType::kBFloat16) {
+      throw nasbench::QueryError("tensor " + k.repr() + " is bfloat16, which numpy has no type for (import torch)");
+    }
+    out[py::str(std::string(k.as_str()))] = value;
+  }
+  return out;
+}
+
 template <typename Real>
 void bind_results(py::module_& m, const char* run_name, const char* arch_name) {
-  using RC = nasbench::ResultsCount<Real>;
-  using AR = nasbench::ArchResults<Real>;
-  py::class_<RC>(m, run_name, "One training run (one architecture, dataset and seed): Python's ResultsCount.")
-      .def_readonly("name", &RC::name, "The dataset.")
-      .def_readonly("seed", &RC::seed)
-      .def_readonly("epochs", &RC::epochs)
-      .def_readonly("params", &RC::params, "Parameters, millions.")
-      .def_readonly("flop", &RC::flop, "FLOPs, millions.")
-      .def_readonly("eval_names", &RC::eval_names)
-      .def("get_train", [](const RC& r, py::object iepoch) { return to_py(r.get_train(opt_int_of(iepoch, "iepoch"))); },
+  using RH = RunHandle<Real>;
+  using AH = ArchHandle<Real>;
+  py::class_<RH>(m, run_name, "One training run (one architecture, dataset and seed): Python's ResultsCount.")
+      .def_property_readonly("name", [](const RH& r) { return r.get().name; }, "The dataset.")
+      .def_property_readonly("seed", [](const RH& r) { return r.get().seed; })
+      .def_property_readonly("epochs", [](const RH& r) { return r.get().epochs; })
+      .def_property_readonly("params", [](const RH& r) { return r.get().params; }, "Parameters, millions.")
+      .def_property_readonly("flop", [](const RH& r) { return r.get().flop; }, "FLOPs, millions.")
+      .def_property_readonly("eval_names", [](const RH& r) { return r.get().eval_names; })
+      .def("get_train", [](const RH& r, py::object iepoch) { return to_py(r.get().get_train(opt_int_of(iepoch, "iepoch"))); },
            "iepoch"_a = py::none(), "Loss, accuracy and times of one training epoch (None: the last).")
       .def("get_eval",
-           [](const RC& r, const std::string& name, py::object iepoch) {
-             return to_py(r.get_eval(name, opt_int_of(iepoch, "iepoch")));
+           [](const RH& r, const std::string& name, py::object iepoch) {
+             return to_py(r.get().get_eval(name, opt_int_of(iepoch, "iepoch")));
            },
            "name"_a, "iepoch"_a = py::none(), "Loss, accuracy and times of eval set `name` ('valid' = 'x-valid').")
-      .def("get_times", [](const RC& r) { return to_py(r.get_times()); }, "T-train@epoch, T-train@total, T-<set>@...")
-      .def("get_latency", &RC::get_latency, "The mean latency, or -1.0 when absent.")
-      .def("get_total_epoch", &RC::get_total_epoch)
+      .def("get_times", [](const RH& r) { return to_py(r.get().get_times()); }, "T-train@epoch, T-train@total, T-<set>@...")
+      .def("get_latency", [](const RH& r) { return r.get().get_latency(); }, "The mean latency, or -1.0 when absent.")
+      .def("get_total_epoch", [](const RH& r) { return r.get().get_total_epoch(); })
+      .def("get_net_param", [](const RH& r, bool clone) { (void)clone; return state_dict_to_py(r.get().get_net_param()); },
+           "clone"_a = false, "The trained weights (OrderedDict of torch.Tensor, numpy arrays without torch) or None.")
       .def("get_config",
-           [](const RC& r, py::object str2structure) {
-             py::dict d = to_py(r.get_config());
+           [](const RH& r, py::object str2structure) {
+             py::dict d = to_py(r.get().get_config());
              if (!str2structure.is_none() && d.contains("arch_str")) {
                d["genotype"] = str2structure(d["arch_str"]);
                PyDict_DelItemString(d.ptr(), "arch_str");
@@ -468,7 +611,8 @@ void bind_results(py::module_& m, const char* run_name, const char* arch_name) {
              return d;
            },
            "str2structure"_a = py::none(), "The network builder's arguments (dict).")
-      .def("__repr__", [run_name](const RC& r) {
+      .def("__repr__", [](const RH& h) {
+        const auto& r = h.get();
         std::string sets;
         for (const auto& n : r.eval_names) sets += (sets.empty() ? "" : ", ") + n;
         char buf[128];
@@ -476,18 +620,17 @@ void bind_results(py::module_& m, const char* run_name, const char* arch_name) {
         return std::string("ResultsCount(") + r.name + ", arch=" + r.arch_config.arch_str + ", " + buf + ", " +
                std::to_string(r.eval_names.size()) + " eval-sets: [" + sets + "])";
       });
-  (void)run_name;
 
-  py::class_<AR>(m, arch_name, "All runs of one architecture under one schedule: Python's ArchResults.")
-      .def_readonly("arch_index", &AR::arch_index)
-      .def_readonly("arch_str", &AR::arch_str)
-      .def_readonly("clear_net_done", &AR::clear_net_done)
-      .def("get_dataset_names", &AR::get_dataset_names)
-      .def("get_dataset_seeds", [](const AR& a, const std::string& d) { return a.get_dataset_seeds(d); }, "dataset"_a)
+  py::class_<AH>(m, arch_name, "All runs of one architecture under one schedule: Python's ArchResults.")
+      .def_property_readonly("arch_index", [](const AH& a) { return a.get().arch_index; })
+      .def_property_readonly("arch_str", [](const AH& a) { return a.get().arch_str; })
+      .def_property_readonly("clear_net_done", [](const AH& a) { return a.get().clear_net_done; })
+      .def("get_dataset_names", [](const AH& a) { return a.get().get_dataset_names(); })
+      .def("get_dataset_seeds", [](const AH& a, const std::string& d) { return a.get().get_dataset_seeds(d); }, "dataset"_a)
       .def("get_metrics",
-           [](py::object self, const std::string& dataset, const std::string& setname, py::object iepoch,
+           [](const AH& h, const std::string& dataset, const std::string& setname, py::object iepoch,
               py::object is_random) {
-             const AR& a = self.cast<const AR&>();
+             const auto& a = h.get();
              const SeedChoice c = choice_of(is_random);
              const auto e = opt_int_of(iepoch, "iepoch");
              if (c.kind() != SeedChoice::Kind::kRandom) return to_py(a.get_metrics(dataset, setname, e, c));
@@ -496,30 +639,35 @@ void bind_results(py::module_& m, const char* run_name, const char* arch_name) {
            },
            "dataset"_a, "setname"_a, "iepoch"_a = py::none(), "is_random"_a = false,
            "Seed mean (is_random=False), one random seed (True) or one given seed (an int) of a set's metrics.")
-      .def("get_compute_costs", [](const AR& a, const std::string& d) { return to_py(a.get_compute_costs(d)); },
+      .def("get_compute_costs", [](const AH& a, const std::string& d) { return to_py(a.get().get_compute_costs(d)); },
            "dataset"_a)
-      .def("get_latency", [](const AR& a, const std::string& d) { return a.get_latency(d); }, "dataset"_a)
+      .def("get_latency", [](const AH& a, const std::string& d) { return a.get().get_latency(d); }, "dataset"_a)
       .def("get_total_epoch",
-           [](const AR& a, py::object dataset) {
-             if (dataset.is_none()) return a.get_total_epoch();
+           [](const AH& a, py::object dataset) {
+             if (dataset.is_none()) return a.get().get_total_epoch();
              const std::string d = dataset.cast<std::string>();
-             return a.get_total_epoch(std::string_view(d));
+             return a.get().get_total_epoch(std::string_view(d));
            },
            "dataset"_a = py::none())
-      .def("arch_idx_str", &AR::arch_idx_str)
+      .def("arch_idx_str", [](const AH& a) { return a.get().arch_idx_str(); })
       .def("query",
-           [](py::object self, const std::string& dataset, py::object seed) -> py::object {
-             const AR& a = self.cast<const AR&>();
-             if (!seed.is_none())
-               return py::cast(&a.query(dataset, to_int32(seed, "seed")), py::return_value_policy::reference_internal,
-                               self);
-             py::dict out;
-             for (const auto& [s, run] : a.query(dataset))
-               out[py::int_(s)] = py::cast(run, py::return_value_policy::reference_internal, self);
-             return std::move(out);
+           [](const AH& h, const std::string& dataset, py::object seed) -> py::object {
+             if (seed.is_none()) return runs_of(h, dataset);
+             const int s = to_int32(seed, "seed");
+             (void)h.get().query(dataset, s);  // raises for an unknown dataset or seed
+             return py::cast(RH{h, dataset, s});
            },
            "dataset"_a, "seed"_a = py::none(), "The ResultsCount of one seed, or a dict seed -> ResultsCount.")
-      .def("__repr__", [](const AR& a) {
+      .def("get_net_param",
+           [](const AH& h, const std::string& dataset, py::object seed) -> py::object {
+             if (!seed.is_none()) return state_dict_to_py(h.get().get_net_param(dataset, to_int32(seed, "seed")));
+             py::dict out;
+             for (const auto& [s, w] : h.get().get_net_param(dataset)) out[py::int_(s)] = state_dict_to_py(w);
+             return out;
+           },
+           "dataset"_a, "seed"_a = py::none(), "The trained weights of one seed, or a dict seed -> weights.")
+      .def("__repr__", [](const AH& h) {
+        const auto& a = h.get();
         return "ArchResults(arch-index=" + std::to_string(a.arch_index) + ", arch=" + a.arch_str + ", " +
                std::to_string(a.results().size()) + " runs, clear=" + (a.clear_net_done ? "True" : "False") + ")";
       });
@@ -551,25 +699,42 @@ py::class_<PyAPI<Real>, std::shared_ptr<PyAPI<Real>>> bind_api(py::module_& m, c
       .def("query_index_by_arch", [](const P& p, py::handle arch) { return p.api.query_index_by_arch(arch_of(arch, "arch")); },
            "arch"_a, "An index in range as is; an architecture string -> its index, or -1 when unknown.")
       .def("query_meta_info_by_index",
-           [](const P& p, py::handle arch_index, py::handle hp) -> const nasbench::ArchResults<Real>& {
-             return p.api.query_meta_info_by_index(arch_of(arch_index, "arch_index"), hp_of(hp));
+           [](const P& p, py::handle arch_index, py::handle hp) {
+             return arch_handle(p, arch_of(arch_index, "arch_index"), hp_of(hp));
            },
-           "arch_index"_a, "hp"_a = "12", py::return_value_policy::reference_internal,
-           "The ArchResults of an architecture under schedule `hp`.")
+           "arch_index"_a, "hp"_a = "12", "The ArchResults of an architecture under schedule `hp`.")
       .def("query_by_index",
-           [](py::object self, py::handle arch_index, py::handle dataname, py::handle hp) -> py::object {
-             const P& p = self.cast<const P&>();
-             const ArchRef a = arch_of(arch_index, "arch_index");
-             if (dataname.is_none())
-               return py::cast(&p.api.query_meta_info_by_index(a, hp_of(hp)),
-                               py::return_value_policy::reference_internal, self);
-             py::dict out;
-             for (const auto& [s, run] : p.api.query_by_index(a, dataname.cast<std::string>(), hp_of(hp)))
-               out[py::int_(s)] = py::cast(run, py::return_value_policy::reference_internal, self);
-             return std::move(out);
+           [](const P& p, py::handle arch_index, py::handle dataname, py::handle hp) -> py::object {
+             const ArchHandle<Real> h = arch_handle(p, arch_of(arch_index, "arch_index"), hp_of(hp));
+             if (dataname.is_none()) return py::cast(h);
+             return runs_of(h, dataname.cast<std::string>());
            },
            "arch_index"_a, "dataname"_a = py::none(), "hp"_a = "12",
            "The ArchResults (dataname None), or a dict seed -> ResultsCount of one dataset.")
+      .def("get_net_param",
+           [](const P& p, py::handle index, const std::string& dataset, py::handle seed, py::handle hp) -> py::object {
+             const ArchRef a = arch_of(index);
+             if (!seed.is_none()) return state_dict_to_py(p.api.get_net_param(a, dataset, to_int32(seed, "seed"), hp_of(hp)));
+             py::dict out;
+             for (const auto& [s, w] : p.api.get_net_param(a, dataset, hp_of(hp))) out[py::int_(s)] = state_dict_to_py(w);
+             return out;
+           },
+           "index"_a, "dataset"_a, "seed"_a, "hp"_a = "12",
+           "The trained weights of one run (OrderedDict name -> torch.Tensor, numpy arrays when torch cannot be "
+           "imported; None without weights), or a dict seed -> weights for seed=None.")
+      .def("reload",
+           [](P& p, py::handle archive_root, py::handle index) {
+             if (archive_root.is_none())
+               type_error("reload: give archive_root (the directory of the -full archives); nasbench has no default");
+             const std::string root = path_of(archive_root);
+             std::optional<int> i;
+             if (!index.is_none()) i = to_int32(index, "index");
+             std::unique_lock<std::shared_mutex> lock(p.mutex);  // the GIL stays held
+             p.api.reload(root, i);
+           },
+           "archive_root"_a = py::none(), "index"_a = py::none(),
+           "Replaces the results of `index` (every one: None) with those of the archive files in archive_root "
+           "(NNNNNN-FULL.pth, or NATS-Bench's NNNNNN.pickle.pbz2), trained weights included.")
       .def("get_more_info",
            [](const P& p, py::handle index, const std::string& dataset, py::handle iepoch, py::handle hp,
               py::handle is_random) {
@@ -613,6 +778,7 @@ py::class_<PyAPI<Real>, std::shared_ptr<PyAPI<Real>>> bind_api(py::module_& m, c
              nasbench::BestArch best;
              {
                py::gil_scoped_release release;
+               std::shared_lock<std::shared_mutex> lock(p.mutex);
                best = p.api.find_best(dataset, metric_on_set, fm, pm, h, ea);
              }
              return to_py(best);
@@ -627,6 +793,7 @@ py::class_<PyAPI<Real>, std::shared_ptr<PyAPI<Real>>> bind_api(py::module_& m, c
              std::map<int, int> s;
              {
                py::gil_scoped_release release;
+               std::shared_lock<std::shared_mutex> lock(p.mutex);
                s = p.api.statistics(dataset, h);
              }
              // Python builds the dict while walking the indexes in order: its keys
@@ -694,6 +861,7 @@ py::class_<PyAPI<Real>, std::shared_ptr<PyAPI<Real>>> bind_api(py::module_& m, c
              std::string text;
              {
                py::gil_scoped_release release;
+               std::shared_lock<std::shared_mutex> lock(p.mutex);
                text = p.api.show(i);
              }
              py::module_::import("sys").attr("stdout").attr("write")(text);
@@ -709,7 +877,9 @@ py::class_<PyAPI<Real>, std::shared_ptr<PyAPI<Real>>> bind_api(py::module_& m, c
            [](P& p, py::handle index, py::handle hp) {
              std::optional<Hp> h;
              if (!hp.is_none()) h = hp_of(hp);
-             p.api.clear_params(arch_of(index), h);
+             const ArchRef a = arch_of(index);
+             std::unique_lock<std::shared_mutex> lock(p.mutex);
+             p.api.clear_params(a, h);
            },
            "index"_a, "hp"_a = py::none())
       .def_property_readonly("avaliable_hps", [](const P& p) { return p.api.avaliable_hps(); },
@@ -724,8 +894,18 @@ py::class_<PyAPI<Real>, std::shared_ptr<PyAPI<Real>>> bind_api(py::module_& m, c
       .def_property_readonly("class_name", [](const P& p) { return p.api.class_name(); },
                              "NASBench201API, NATStopology or NATSsize: whose semantics the answers follow.")
       .def_property_readonly("filename", [](const P& p) { return p.api.filename(); })
-      .def("reset_archive_dir", [](P& p, const std::string& d) { p.api.reset_archive_dir(d); }, "xdir"_a)
-      .def("reset_fast_mode", [](P& p, bool f) { p.api.reset_fast_mode(f); }, "fast_mode"_a)
+      .def("reset_archive_dir",
+           [](P& p, const std::string& d) {
+             std::unique_lock<std::shared_mutex> lock(p.mutex);
+             p.api.reset_archive_dir(d);
+           },
+           "xdir"_a)
+      .def("reset_fast_mode",
+           [](P& p, bool f) {
+             std::unique_lock<std::shared_mutex> lock(p.mutex);
+             p.api.reset_fast_mode(f);
+           },
+           "fast_mode"_a)
       .def_static("str2lists",
                   [](const std::string& arch) {
                     py::list nodes;

@@ -333,3 +333,24 @@ def test_float32_tables(tiny):
 def test_str2lists():
     lists = nasbench.NASBench201API.str2lists("|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|")
     assert lists == [(("nor_conv_3x3", 0),), (("nor_conv_3x3", 0), ("skip_connect", 1))]
+
+
+def test_results_objects_are_handles(tss, nats_dir, monkeypatch):
+    """ArchResults / ResultsCount name their results: equal answers from fresh and old objects,
+    clean errors for what does not exist, and in fast mode they load on use."""
+    api = nasbench.create(tss, "tss")
+    ar = api.query_meta_info_by_index(api[284], "200")  # by architecture string
+    assert ar.arch_index == 284 and ar.arch_str == api[284]
+    runs = ar.query("cifar100")
+    assert list(runs) == ar.get_dataset_seeds("cifar100")
+    with pytest.raises(nasbench.QueryError):
+        ar.query("cifar100", 12345)
+    with pytest.raises(nasbench.QueryError):
+        ar.query("cifar1O")
+    monkeypatch.chdir(nats_dir)
+    fast = nasbench.create("tss_dir", "tss", fast_mode=True)
+    far = fast.query_meta_info_by_index(284, "200")
+    assert far.get_metrics("cifar100", "x-valid") == ar.get_metrics("cifar100", "x-valid")
+    del fast
+    gc.collect()
+    assert far.get_compute_costs("cifar100") == ar.get_compute_costs("cifar100")
