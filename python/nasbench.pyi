@@ -4,6 +4,8 @@ Type stubs of the compiled module (python/src/module.cpp). Names, argument names
 and defaults are those of the original APIs; nasbench additions are marked.
 """
 import os
+
+import numpy
 from collections import OrderedDict
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union, overload
 
@@ -98,6 +100,12 @@ class NASBench201API:
                   ) -> Tuple[int, Optional[float]]:
         """(index, accuracy) or (-1, None). nats_bench's flop_max / param_max are accepted as keywords."""
     def statistics(self, dataset: str, hp: Hp) -> Dict[int, int]: ...
+    def column(self, dataset: str, metric_on_set: str, hp: Hp = "200", metric: str = "accuracy",
+               iepoch: Optional[int] = None) -> "numpy.ndarray":
+        """nasbench: float64 array over all architectures of the seed-mean metric (NaN: no value);
+        dataset / set remapped as find_best does."""
+    def costs(self, dataset: str, hp: Hp = "200") -> Dict[str, "numpy.ndarray"]:
+        """nasbench: {'flops', 'params', 'latency'} float64 arrays over all architectures (NaN: none)."""
     def get_net_config(self, index: Arch, dataset: str) -> Dict[str, Any]: ...
     def get_net_param(self, index: Arch, dataset: str, seed: Optional[int], hp: Hp = "12") -> Any:
         """One run's weights (OrderedDict name -> torch.Tensor, numpy arrays without torch; None without

@@ -14,6 +14,7 @@
 #include <shared_mutex>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -673,6 +674,67 @@ void bind_results(py::module_& m, const char* run_name, const char* arch_name) {
       });
 }
 
+// ---- vectorised access -------------------------------------------------------------
+
+// A numpy float64 array holding `values` (one copy, through numpy's Python API).
+py::object to_numpy(const std::vector<double>& values) {
+  py::object arr = py::module_::import("numpy").attr("empty")(py::int_(values.size()), "dtype"_a = "float64");
+  py::buffer_info info = py::buffer(arr).request(/*writable=*/true);
+  if (!values.empty()) std::memcpy(info.ptr, values.data(), values.size() * sizeof(double));
+  return arr;
+}
+
+// column() / costs() of an hp no architecture has is a typo, not a column of NaN
+// (in fast mode the hps are those loaded so far, so anything goes).
+template <typename Real>
+void check_hp_loaded(const nasbench::BasicAPI<Real>& api, const Hp& hp) {
+  if (api.fast_mode()) return;
+  const auto hps = api.avaliable_hps();
+  if (std::find(hps.begin(), hps.end(), hp.str()) == hps.end()) throw nasbench::unavailable_value("hp", hp.str(), "", hps);
+}
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// api.column(): per architecture, get_metrics(dataset, set, iepoch)[metric]
+// (seed mean), NaN where the architecture, hp or dataset has no results or the
+// value is None / absent at that epoch.
+template <typename Real>
+std::vector<double> metric_column(const nasbench::BasicAPI<Real>& api, const std::string& dataset,
+                                  const std::string& set, const Hp& hp, const std::string& metric,
+                                  std::optional<int> iepoch) {
+  std::vector<double> out(api.size(), kNaN);
+  const auto value = [&](int index) {
+    if (!api.has_results(index)) return;
+    const auto hps = api.hps(index);
+    if (std::find(hps.begin(), hps.end(), hp.str()) == hps.end()) return;
+    const auto& ar = api.query_meta_info_by_index(index, hp);
+    if (!ar.has_dataset(dataset)) return;
+    const auto m = ar.try_get_metrics(dataset, set, iepoch, SeedChoice::mean());
+    if (!m) return;
+    const std::optional<double>& v = metric == "loss" ? m->loss
+                                     : metric == "accuracy" ? m->accuracy
+                                     : metric == "cur_time" ? m->cur_time
+                                                            : m->all_time;
+    if (v) out[static_cast<std::size_t>(index)] = *v;
+  };
+  if (metric == "accuracy" && !iepoch) {
+    // find_best's column: the seed-mean accuracy at the last epoch, stored in a
+    // cache. A row whose costs raise (nats_bench's legacy patch without seed
+    // 888) holds no accuracy: that one is computed here.
+    const auto col = api.best_column(hp.str(), dataset, set);
+    for (std::size_t row = 0; row < col->index.size(); ++row) {
+      if (nasbench::BestColumn::error_at(col->metric_errors, row)) continue;
+      if (nasbench::BestColumn::error_at(col->cost_errors, row))
+        value(col->index[row]);
+      else
+        out[static_cast<std::size_t>(col->index[row])] = col->accuracy[row];
+    }
+    return out;
+  }
+  for (int index : api.evaluated_indexes()) value(index);
+  return out;
+}
+
 template <typename Real>
 py::class_<PyAPI<Real>, std::shared_ptr<PyAPI<Real>>> bind_api(py::module_& m, const char* name, const char* doc) {
   using P = PyAPI<Real>;
@@ -817,6 +879,71 @@ py::class_<PyAPI<Real>, std::shared_ptr<PyAPI<Real>>> bind_api(py::module_& m, c
              return to_py(p.api.get_net_config(arch_of(index), dataset));
            },
            "index"_a, "dataset"_a)
+      .def("column",
+           [](const P& p, const std::string& dataset, const std::string& metric_on_set, py::handle hp,
+              const std::string& metric, py::handle iepoch) {
+             const auto& names = nasbench::benchmark_datasets();
+             if (std::find(names.begin(), names.end(), dataset) == names.end())
+               throw nasbench::unknown_value("dataset", dataset, names);
+             static const std::initializer_list<std::string_view> kMetrics = {"accuracy", "loss", "cur_time",
+                                                                              "all_time"};
+             if (std::find(kMetrics.begin(), kMetrics.end(), metric) == kMetrics.end())
+               throw nasbench::unknown_value("metric", metric, kMetrics);
+             const Hp h = hp_of(hp);
+             check_hp_loaded(p.api, h);
+             const auto e = opt_int_of(iepoch, "iepoch");
+             const auto [ds, set] = nasbench::BasicAPI<Real>::remap_dataset_set_names(dataset, metric_on_set);
+             std::vector<double> values;
+             {
+               py::gil_scoped_release release;
+               std::shared_lock<std::shared_mutex> lock(p.mutex);
+               values = metric_column(p.api, ds, set, h, metric, e);
+             }
+             return to_numpy(values);
+           },
+           "dataset"_a, "metric_on_set"_a, "hp"_a = "200", "metric"_a = "accuracy", "iepoch"_a = py::none(),
+           "nasbench: a numpy float64 array over all architectures of the seed-mean `metric` (accuracy, loss, "
+           "cur_time, all_time) of `metric_on_set` at `iepoch` (None: the last epoch); NaN where there is no "
+           "value. dataset and set are remapped as find_best does (cifar10 + valid -> cifar10-valid x-valid). "
+           "Runs without the GIL; the last-epoch accuracy comes from find_best's column (a cache stores it).")
+      .def("costs",
+           [](const P& p, const std::string& dataset, py::handle hp) {
+             const auto& names = nasbench::benchmark_datasets();
+             if (std::find(names.begin(), names.end(), dataset) == names.end())
+               throw nasbench::unknown_value("dataset", dataset, names);
+             const Hp h = hp_of(hp);
+             check_hp_loaded(p.api, h);
+             std::vector<double> flops(p.api.size(), kNaN), params(p.api.size(), kNaN), latency(p.api.size(), kNaN);
+             {
+               py::gil_scoped_release release;
+               std::shared_lock<std::shared_mutex> lock(p.mutex);
+               for (int index : p.api.evaluated_indexes()) {
+                 if (!p.api.has_results(index)) continue;
+                 const auto hps = p.api.hps(index);
+                 if (std::find(hps.begin(), hps.end(), h.str()) == hps.end()) continue;
+                 const auto& ar = p.api.query_meta_info_by_index(index, h);
+                 if (!ar.has_dataset(dataset)) continue;
+                 const auto i = static_cast<std::size_t>(index);
+                 try {
+                   const auto [f, q] = ar.flops_and_params(dataset);
+                   flops[i] = f;
+                   params[i] = q;
+                   const auto c = ar.get_compute_costs(dataset);
+                   if (c.latency) latency[i] = *c.latency;
+                 } catch (const nasbench::QueryError&) {
+                   // nats_bench's legacy patch without seed 888: Python raises here; NaN in a column
+                 }
+               }
+             }
+             py::dict out;
+             out["flops"] = to_numpy(flops);
+             out["params"] = to_numpy(params);
+             out["latency"] = to_numpy(latency);
+             return out;
+           },
+           "dataset"_a, "hp"_a = "200",
+           "nasbench: {'flops', 'params', 'latency'} as numpy float64 arrays over all architectures "
+           "(get_cost_info's values; NaN where there are none). Runs without the GIL.")
       .def("simulate_train_eval",
            [](P& p, py::handle arch, const std::string& dataset, py::handle iepoch, py::handle hp, bool account_time) {
              const ArchRef a = arch_of(arch, "arch");
