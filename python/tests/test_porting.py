@@ -103,3 +103,84 @@ def test_script_ports_by_changing_the_import(bench_dir):
     got = run(nasbench, path)
     assert want.count("\n") > 100
     assert got == want
+
+
+NATS_SCRIPT = r'''
+import random
+random.seed(3)
+api = API_MODULE.create(PATH, 'tss', fast_mode=True, verbose=False)
+print(repr(api))
+for trial in range(12):
+    index = api.random()
+    try:
+        info = api.get_more_info(index, 'cifar10', hp='12')
+    except Exception as e:                       # architectures without a file in the fixture
+        print(trial, index, 'missing')
+        continue
+    print(trial, index, info['train-accuracy'], info.get('test-accuracy'), info['comment'][:20])
+for index in (0, 11, 284, 9999):
+    for dataset, hp in (('cifar100', '200'), ('cifar10', '12'), ('ImageNet16-120', '12')):
+        try:
+            acc, latency, cost, used = api.simulate_train_eval(index, dataset, hp=hp)
+        except Exception as e:                   # a trial without times: Python raises TypeError
+            print(index, dataset, 'no times')
+            continue
+        print(index, dataset, acc, latency, cost, used)
+    try:
+        print(api.get_cost_info(index, 'ImageNet16-120', hp='12'))
+    except Exception:
+        print(index, 'no costs')
+print(api.used_time, repr(api), sorted(api.avaliable_hps))
+api.reset_time()
+print(api.used_time)
+print(api.find_best('cifar10', 'test', flop_max=30, hp='200'))
+api.show(284)
+print(random.random())
+'''
+
+
+class RefNATS(RefNASBench201API):
+    def __init__(self, path, fast_mode):
+        self._ref = ref_api.RefAPI.from_path(path, fast_mode=fast_mode, rng=random._inst)
+
+    def random(self):
+        return self._ref.random()
+
+    def simulate_train_eval(self, arch, dataset, iepoch=None, hp="12", account_time=True):
+        return self._ref.simulate_train_eval(arch, dataset, iepoch, hp, account_time)
+
+    @property
+    def used_time(self):
+        return self._ref.used_time()
+
+    def reset_time(self):
+        self._ref.reset_time()
+
+    @property
+    def avaliable_hps(self):
+        return self._ref.avaliable_hps()
+
+    def find_best(self, dataset, metric_on_set, flop_max=None, param_max=None, hp="12", enforce_all=None):
+        return self._ref.find_best(dataset, metric_on_set, flop_max, param_max, hp, enforce_all)
+
+
+class RefNATSModule:
+    @staticmethod
+    def create(path, space, fast_mode=False, verbose=True):
+        assert space == "tss"
+        return RefNATS(path, fast_mode)
+
+
+def test_nats_script_ports_by_changing_the_import(nats_dir, monkeypatch):
+    monkeypatch.chdir(nats_dir)
+
+    def run_nats(module):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(NATS_SCRIPT, {"API_MODULE": module, "PATH": "tss_dir"})
+        return out.getvalue()
+
+    want = run_nats(RefNATSModule)
+    got = run_nats(nasbench)
+    assert want.count("\n") > 20 and "missing" in want
+    assert got == want
