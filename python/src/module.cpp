@@ -464,6 +464,10 @@ struct ArchHandle {
   [[nodiscard]] const nasbench::ArchResults<Real>& get() const {
     return owner->api.query_meta_info_by_index(ArchRef(static_cast<long long>(index)), Hp(hp));
   }
+  /// For Python's ArchResults mutators (the API's find_best columns are dropped).
+  [[nodiscard]] nasbench::ArchResults<Real>& mutable_get() const {
+    return owner->api.mutable_meta_info_by_index(ArchRef(static_cast<long long>(index)), Hp(hp));
+  }
 };
 
 template <typename Real>
@@ -713,6 +717,41 @@ void bind_results(py::module_& m, const char* run_name, const char* arch_name) {
             return out;
           },
           "dataset"_a, "seed"_a = py::none(), "The trained weights of one seed, or a dict seed -> weights.")
+      .def(
+          "reset_latency",
+          [](const AH& h, const std::string& dataset, py::handle seed, py::handle latency) {
+            const std::optional<int> s = opt_int_of(seed, "seed");
+            const std::optional<double> l = opt_number_of(latency, "latency");
+            std::unique_lock<std::shared_mutex> lock(h.owner->mutex);
+            h.mutable_get().reset_latency(dataset, s, l);
+          },
+          "dataset"_a, "seed"_a, "latency"_a, "Sets the latency of one seed's run (seed None: every seed's).")
+      .def(
+          "reset_pseudo_train_times",
+          [](const AH& h, const std::string& dataset, py::handle seed, double per_epoch) {
+            const std::optional<int> s = opt_int_of(seed, "seed");
+            std::unique_lock<std::shared_mutex> lock(h.owner->mutex);
+            h.mutable_get().reset_pseudo_train_times(dataset, s, per_epoch);
+          },
+          "dataset"_a, "seed"_a, "estimated_per_epoch_time"_a,
+          "Sets every train epoch's time of one seed's run (seed None: every seed's).")
+      .def(
+          "reset_pseudo_eval_times",
+          [](const AH& h, const std::string& dataset, py::handle seed, const std::string& eval_name,
+             double per_epoch) {
+            const std::optional<int> s = opt_int_of(seed, "seed");
+            std::unique_lock<std::shared_mutex> lock(h.owner->mutex);
+            h.mutable_get().reset_pseudo_eval_times(dataset, s, eval_name, per_epoch);
+          },
+          "dataset"_a, "seed"_a, "eval_name"_a, "estimated_per_epoch_time"_a,
+          "Sets every epoch's time of one eval set of one seed's run (seed None: every seed's).")
+      .def(
+          "clear_params",
+          [](const AH& h) {
+            std::unique_lock<std::shared_mutex> lock(h.owner->mutex);
+            h.mutable_get().clear_params();
+          },
+          "Forgets the trained weights of every run.")
       .def("__repr__", [](const AH& h) {
         const auto& a = h.get();
         return "ArchResults(arch-index=" + std::to_string(a.arch_index) + ", arch=" + a.arch_str + ", " +

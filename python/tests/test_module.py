@@ -354,3 +354,26 @@ def test_results_objects_are_handles(tss, nats_dir, monkeypatch):
     del fast
     gc.collect()
     assert far.get_compute_costs("cifar100") == ar.get_compute_costs("cifar100")
+
+
+def test_arch_results_mutators(tiny):
+    """ArchResults' reset_* change what every later query answers (find_best's columns too)."""
+    api = nasbench.NASBench201API(tiny)
+    ar = api.query_meta_info_by_index(284, "200")
+    seeds = ar.get_dataset_seeds("cifar10")
+    ar.reset_latency("cifar10", None, 0.5)
+    assert api.get_latency(284, "cifar10", "200") == 0.5
+    assert ar.query("cifar10", seeds[0]).get_latency() == 0.5
+    ar.reset_pseudo_train_times("cifar10", seeds[0], 2.0)
+    t = ar.query("cifar10", seeds[0]).get_train()
+    assert t["cur_time"] == 2.0 and t["all_time"] == 2.0 * 200
+    ar.reset_pseudo_eval_times("cifar10", None, "ori-test", 3.0)
+    assert ar.query("cifar10", seeds[0]).get_eval("ori-test")["cur_time"] == 3.0
+    before = api.find_best("cifar10", "test", hp="200")
+    assert api.column("cifar10", "test", "200")[before[0]] == before[1]
+    with pytest.raises(nasbench.QueryError):
+        ar.reset_latency("cifar1O", None, 0.5)
+    with pytest.raises(TypeError):
+        ar.reset_latency("cifar10", "777", 0.5)
+    ar.clear_params()
+    assert ar.get_net_param("cifar10") == {s: None for s in seeds}
