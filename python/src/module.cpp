@@ -1169,6 +1169,32 @@ py::class_<PyAPI<Real>, std::shared_ptr<PyAPI<Real>>> bind_api(py::module_& m, c
           },
           "fast_mode"_a)
       .def_static(
+          "str2matrix",
+          [](const std::string& arch, py::object search_space) -> py::object {
+            // nas_201_api: np.zeros((nodes, nodes)), matrix[node][input] = index of the op in search_space.
+            std::vector<std::string> ops;
+            if (search_space.is_none()) {
+              for (auto op : nasbench::kOpNames) ops.emplace_back(op);
+            } else {
+              ops = search_space.cast<std::vector<std::string>>();
+            }
+            const auto nodes = BasicAPI<Real>::str2lists(arch);
+            const std::size_t n = nodes.size() + 1;
+            py::object matrix = py::module_::import("numpy").attr("zeros")(py::make_tuple(n, n));
+            for (std::size_t i = 0; i < nodes.size(); ++i)
+              for (const auto& e : nodes[i]) {
+                const std::string op(nasbench::to_string(e.op));
+                const auto it = std::find(ops.begin(), ops.end(), op);
+                if (it == ops.end()) throw py::value_error("this op (" + op + ") is not in the search space");
+                matrix.attr("__setitem__")(py::make_tuple(i + 1, e.input), py::int_(it - ops.begin()));
+              }
+            return matrix;
+          },
+          "arch_str"_a, "search_space"_a = py::none(),
+          "nas_201_api's str2matrix: a numpy (nodes x nodes) float64 matrix, matrix[node][input] = the op's "
+          "index in "
+          "search_space (default: none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3).")
+      .def_static(
           "str2lists",
           [](const std::string& arch) {
             py::list nodes;

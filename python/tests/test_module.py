@@ -377,3 +377,17 @@ def test_arch_results_mutators(tiny):
         ar.reset_latency("cifar10", "777", 0.5)
     ar.clear_params()
     assert ar.get_net_param("cifar10") == {s: None for s in seeds}
+
+
+def test_str2matrix():
+    np = pytest.importorskip("numpy")
+    m = nasbench.NASBench201API.str2matrix("|nor_conv_1x1~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|")
+    assert isinstance(m, np.ndarray) and m.dtype == np.float64
+    assert m.tolist() == [[0, 0, 0, 0], [2, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 0]]  # nas_201_api's docstring example
+    m = nasbench.NASBench201API.str2matrix("|nor_conv_1x1~0|+|avg_pool_3x3~0|skip_connect~1|",
+                                           ["skip_connect", "nor_conv_1x1", "avg_pool_3x3"])
+    assert m.tolist() == [[0, 0, 0], [1, 0, 0], [2, 0, 0]]
+    with pytest.raises(ValueError):
+        nasbench.NASBench201API.str2matrix("|nor_conv_3x3~0|", ["none"])
+    with pytest.raises(nasbench.ParseError):
+        nasbench.NASBench201API.str2matrix("|nor_conv_3x3~|")
