@@ -169,3 +169,6 @@ def create(file_path_or_dict: PathLike, search_space: Optional[str], fast_mode: 
 def load(path: PathLike, hps: Optional[List[Hp]] = None, datasets: Optional[List[str]] = None,
          final_epoch_only: bool = False, float32: bool = False) -> Union[NASBench201API, NASBench201APIFloat]:
     """nasbench: load with options (only these hps / datasets, last epoch only, float32 tables)."""
+
+def write_cache(api: Union[NASBench201API, NASBench201APIFloat], path: PathLike) -> None:
+    """nasbench: writes api as a cache file (as `nasbench convert`); NASBench201API(path) opens it in milliseconds."""

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "nasbench/api.hpp"
+#include "nasbench/cache/write.hpp"
 #include "nasbench/version.hpp"
 
 namespace py = pybind11;
@@ -1265,6 +1266,21 @@ PYBIND11_MODULE(nasbench, m) {
       "file_path_or_dict"_a, "search_space"_a, "fast_mode"_a = false, "verbose"_a = false,
       "nats_bench.create: the API of search_space ('tss'/'topology', 'sss'/'size'; None: whichever the file "
       "holds). fast_mode=True reads a directory's architecture files on first use.");
+  const auto write_cache = [](const auto& p, py::handle path) {
+    const std::string out = path_of(path);
+    py::gil_scoped_release release;
+    std::shared_lock<std::shared_mutex> lock(p.mutex);
+    nasbench::write_cache(p.api, out);
+  };
+  m.def(
+      "write_cache", [write_cache](const PyAPI<double>& api, py::handle path) { write_cache(api, path); },
+      "api"_a, "path"_a,
+      "nasbench: writes `api` as a cache file (what `nasbench convert` writes), which NASBench201API(path) "
+      "opens "
+      "in milliseconds with the same answers. Error when a run holds trained weights.");
+  m.def(
+      "write_cache", [write_cache](const PyAPI<float>& api, py::handle path) { write_cache(api, path); },
+      "api"_a, "path"_a);
   m.def(
       "load",
       [](py::handle path, py::object hps, py::object datasets, bool final_epoch_only,

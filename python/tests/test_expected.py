@@ -148,3 +148,29 @@ def test_nats_expected(nats_dir, case, monkeypatch, random_transfer):
     count, bad = replay(api, case["expected"])
     assert count > 20
     assert not bad, "%d of %d requests differ:\n%s" % (len(bad), count, "\n".join(bad[:20]))
+
+
+@pytest.mark.parametrize("data,expected", bench_cases())
+def test_bench_expected_from_a_cache(bench_dir, data, expected, tmp_path):
+    """write_cache() then NASBench201API(cache): the same answers as the file it was written from."""
+    if expected is None:
+        pytest.skip("no manifest")
+    cache = str(tmp_path / "tiny.nbcache")
+    nasbench.write_cache(nasbench.NASBench201API(os.path.join(bench_dir, data)), cache)
+    api = nasbench.NASBench201API(cache)
+    count, bad = replay(api, os.path.join(bench_dir, expected))
+    assert count > 1000
+    assert not bad, "%d of %d requests differ:\n%s" % (len(bad), count, "\n".join(bad[:20]))
+
+
+@pytest.mark.parametrize("case", [c for c in nats_cases() if not c["fast_mode"]],
+                         ids=lambda c: "%s-%s" % (c["path"], c["space"]))
+def test_nats_expected_from_a_cache(nats_dir, case, monkeypatch, tmp_path):
+    if case["expected"] is None:
+        pytest.skip("no manifest")
+    monkeypatch.chdir(nats_dir)
+    cache = str(tmp_path / "nats.nbcache")
+    nasbench.write_cache(nasbench.create(case["path"], case["space"]), cache)
+    api = nasbench.create(cache, case["space"])
+    count, bad = replay(api, case["expected"])
+    assert not bad, "%d of %d requests differ:\n%s" % (len(bad), count, "\n".join(bad[:20]))
