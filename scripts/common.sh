@@ -33,8 +33,10 @@ CORE_PACKAGES=(cmake make g++ nlohmann-json3-dev libcli11-dev libbz2-dev libzip-
   python3 python3-numpy ccache)
 # Packages the test suite needs on top: Catch2, LibTorch, and Python with torch
 # and numpy to write fixtures with the real torch.save and pickle; matplotlib
-# for `nasbench search --plot` (tools/nasbench_plot.py).
-TEST_PACKAGES=(catch2 libtorch-dev python3 python3-torch python3-numpy python3-matplotlib)
+# for `nasbench search --plot` (tools/nasbench_plot.py); pybind11, the Python
+# headers and pytest for the Python module (python/) and its tests.
+TEST_PACKAGES=(catch2 libtorch-dev python3 python3-torch python3-numpy python3-matplotlib
+  python3-dev pybind11-dev python3-pybind11 python3-pytest)
 # Packages the fuzz harnesses need on top (scripts/fuzz.sh): clang-14 with
 # libFuzzer and the sanitizer runtimes; LibTorch for fuzz_weights, Python with
 # torch for fuzz_protocol's benchmark fixture.

@@ -70,6 +70,27 @@ class PythonRandom {
     return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);
   }
 
+  /// Words in Python's `random.getstate()[1]`: the 624 state words, then the index.
+  static constexpr std::size_t kStateWords = 625;
+
+  /// The state as Python's `random.getstate()[1]` holds it (624 words, then
+  /// the index), so that a Python binding can hand it back with `setstate`.
+  [[nodiscard]] std::array<std::uint32_t, kStateWords> get_state() const noexcept {
+    std::array<std::uint32_t, kStateWords> out{};
+    for (std::size_t i = 0; i < kN; ++i) out[i] = state_[i];
+    out[kN] = static_cast<std::uint32_t>(index_);
+    return out;
+  }
+
+  /// Python's `random.setstate`: the state of get_state() or of Python's
+  /// `getstate()[1]`; false (nothing changed) when the index is beyond 624.
+  bool set_state(const std::array<std::uint32_t, kStateWords>& words) noexcept {
+    if (words[kN] > kN) return false;
+    for (std::size_t i = 0; i < kN; ++i) state_[i] = words[i];
+    index_ = words[kN];
+    return true;
+  }
+
   /// `random.shuffle(x)` (Python 3).
   template <typename T>
   void shuffle(std::vector<T>& x) {

@@ -1,0 +1,56 @@
+"""python/nasbench.pyi describes what the module binds: the same public names,
+the same methods and the same argument names (help() shows the docstrings)."""
+import ast
+import os
+import re
+
+import nasbench
+
+STUB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "nasbench.pyi")
+
+
+def stub_tree():
+    with open(STUB) as f:
+        return ast.parse(f.read())
+
+
+def public(names):
+    return {n for n in names if not n.startswith("_")} | ({"__init__"} & set(names))
+
+
+def test_stub_names_match_the_module():
+    tree = stub_tree()
+    top = {n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
+    module = {n for n in dir(nasbench) if not n.startswith("_")}
+    assert top == module
+
+
+def test_stub_methods_and_arguments_match():
+    for node in stub_tree().body:
+        if not isinstance(node, ast.ClassDef) or node.name.endswith("Float") or issubclass(getattr(nasbench, node.name), BaseException):
+            continue
+        cls = getattr(nasbench, node.name)
+        stub_methods = {f.name: f for f in node.body if isinstance(f, ast.FunctionDef)}
+        bound = {n for n in dir(cls) if not n.startswith("_")}
+        stub_public = {n for n in stub_methods if not n.startswith("_")} | {
+            a.target.id for a in node.body if isinstance(a, ast.AnnAssign)}
+        assert stub_public == bound, node.name
+        for name, f in stub_methods.items():
+            doc = getattr(cls, name).__doc__ or ""
+            if isinstance(getattr(cls, name, None), property) or not doc:
+                continue
+            stub_args = [a.arg for a in f.args.args + f.args.kwonlyargs if a.arg != "self"]
+            # pybind11's signature line: name(self: ..., a: ..., b: ... = ...) -> ...
+            sig = doc.splitlines()[0] if not doc.startswith("__init__") else doc.splitlines()[0]
+            m = re.match(r"\w+\((.*)\) ->", sig)
+            if not m:
+                continue
+            bound_args = [p.split(":")[0].strip() for p in re.split(r",\s*(?![^\[]*\])", m.group(1)) if p.strip()]
+            bound_args = [a for a in bound_args if a not in ("self", "*")]
+            assert stub_args == bound_args, "%s.%s: stub %r, module %r" % (node.name, name, stub_args, bound_args)
+
+
+def test_docstrings():
+    assert nasbench.__doc__ and "nas_201_api" in nasbench.__doc__
+    for f in (nasbench.create, nasbench.load, nasbench.NASBench201API.get_more_info, nasbench.NASBench201API.find_best):
+        assert f.__doc__ and len(f.__doc__.splitlines()) >= 2
