@@ -21,9 +21,9 @@
 # /tmp/ref/nats: the directory holding the nats_bench package), BOHB_PATH (directories holding
 # hpbandster, ConfigSpace and what they need, ':'-separated; without it Python's BOHB is skipped),
 # PY_TIMEOUT (seconds per Python side, default 7200), NASBENCH_ARGS_<algo> (more options for
-# `nasbench search --algo <algo>`, word-split: the Python side uses the scripts' defaults, REINFORCE
-# --learning_rate 0.01 --EMA_momentum 0.9, BOHB --num_samples 64 --random_fraction 0.33
-# --bandwidth_factor 3 --min_bandwidth 0.3; nasbench's own defaults must be those, or be set here).
+# `nasbench search --algo <algo>`, word-split: the Python side uses the scripts' header commands (the
+# paper's runs), REINFORCE --learning_rate 0.01 --EMA_momentum 0.9, BOHB --num_samples 4
+# --random_fraction 0.0 --bandwidth_factor 3 --min_bandwidth 0.3: nasbench's defaults).
 # None of them is copied into the project.
 # Run the whole script under `nice -n 10` on a shared machine: both sides then run alike.
 set -euo pipefail

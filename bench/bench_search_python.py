@@ -92,15 +92,16 @@ DEFAULT_BUDGET = {"cifar10": 20000, "cifar100": 40000, "ImageNet16-120": 120000}
 
 
 def script_args(algo, dataset, time_budget, n_iters):
-    """The scripts' argparse defaults (exps/NATS-algos/*.py), --search_space tss."""
+    """The scripts' arguments (exps/NATS-algos/*.py) as their header commands give them, --search_space tss."""
     a = argparse.Namespace(dataset=dataset, search_space="tss", time_budget=time_budget, loops_if_rand=500,
                            save_dir="./output/search", rand_seed=-1)
     if algo == "rea":  # the header's command: --ea_cycles 200 --ea_population 10 --ea_sample_size 3
         a.ea_cycles, a.ea_population, a.ea_sample_size, a.use_proxy = 200, 10, 3, 1
     elif algo == "reinforce":  # --learning_rate has no default; the header's commands use 0.01
         a.learning_rate, a.EMA_momentum, a.arch_nas_dataset, a.print_freq = 0.01, 0.9, None, None
-    elif algo == "bohb":
-        a.strategy, a.min_bandwidth, a.num_samples, a.random_fraction = "sampling", 0.3, 64, 0.33
+    elif algo == "bohb":  # the header's commands (the paper's runs): --num_samples 4 --random_fraction 0.0
+        # --bandwidth_factor 3 (argparse's defaults would be 64 and 0.33); nasbench's defaults are these
+        a.strategy, a.min_bandwidth, a.num_samples, a.random_fraction = "sampling", 0.3, 4, 0.0
         a.bandwidth_factor, a.n_iters = 3, n_iters
     return a
 
