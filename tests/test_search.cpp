@@ -187,19 +187,57 @@ TEST_CASE("search: run_many is independent of the thread count and of the API's 
   if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
   for (const std::string space : {"tss", "sss"}) {
     const auto& api = fixture_api(space);
-    search::Config c;
-    c.algorithm = search::Algorithm::kRegularizedEvolution;
-    c.task = {"cifar100", 3000, "12"};
-    const auto one = search::run_many(api, c, 40, 9, 1);
-    const auto four = search::run_many(api, c, 40, 9, 4);
-    REQUIRE(one.size() == 9);
-    for (std::size_t k = 0; k < one.size(); ++k) {
-      const auto alone = search::run(api, c, 40 + k);
-      CHECK(trace_json(api, four[k], "cifar100") == trace_json(api, one[k], "cifar100"));
-      CHECK(trace_json(api, alone, "cifar100") == trace_json(api, one[k], "cifar100"));
+    // run_many shares one TrialTable between its runs; run() alone simulates every trial: same traces
+    for (auto algorithm : {search::Algorithm::kRegularizedEvolution, search::Algorithm::kRandomSearch,
+                           search::Algorithm::kReinforce, search::Algorithm::kBOHB}) {
+      INFO(space << " " << search::to_string(algorithm));
+      search::Config c;
+      c.algorithm = algorithm;
+      c.task = {"cifar100", 3000, "12"};
+      const auto one = search::run_many(api, c, 40, 9, 1);
+      const auto four = search::run_many(api, c, 40, 9, 4);
+      REQUIRE(one.size() == 9);
+      for (std::size_t k = 0; k < one.size(); ++k) {
+        const auto alone = search::run(api, c, 40 + k);
+        CHECK(trace_json(api, four[k], "cifar100") == trace_json(api, one[k], "cifar100"));
+        CHECK(trace_json(api, alone, "cifar100") == trace_json(api, one[k], "cifar100"));
+      }
+      // a table made for another dataset is not used (the trials would be another dataset's)
+      c.task.trials = std::make_shared<search::TrialTable>(&api, "ImageNet16-120", "12");
+      CHECK(trace_json(api, search::run(api, c, 40), "cifar100") == trace_json(api, one[0], "cifar100"));
     }
     CHECK(api.used_time() == 0);  // each run kept its own account
   }
+}
+
+TEST_CASE("search: simulated_trials are simulate_train_eval's, one per seed", "[search][fixtures]") {
+  const std::string dir = search_dir();
+  if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
+  const auto& api = fixture_api("tss");
+  for (const std::string dataset : {"cifar10", "cifar100", "ImageNet16-120"})
+    for (std::optional<int> iepoch : {std::optional<int>(), std::optional<int>(0), std::optional<int>(3)})
+      for (int index : {0, 17, 15624}) {
+        INFO(dataset << " epoch " << (iepoch ? *iepoch : -1) << " index " << index);
+        const auto trials = api.simulated_trials(index, dataset, iepoch, "12");
+        REQUIRE(trials);
+        const auto& seeds =
+            api.query_meta_info_by_index(index, "12").get_dataset_seeds(dataset == "cifar10" ? "cifar10-valid" : dataset);
+        REQUIRE(trials->size() == seeds.size());
+        for (std::uint64_t s = 0; s < 12; ++s) {
+          Random rng(s), draw(s);
+          nasbench::TimeAccount account;
+          const auto t = api.simulate_train_eval(index, dataset, iepoch, "12", account, rng);
+          const auto& k = (*trials)[static_cast<std::size_t>(draw.randbelow(trials->size()))];
+          CHECK(t.valid_accuracy == k.valid_accuracy);
+          CHECK(t.time_cost == k.time_cost);
+          CHECK(t.latency == k.latency);
+          CHECK(rng.random() == draw.random());  // simulate_train_eval drew exactly once
+        }
+      }
+  CHECK_FALSE(api.simulated_trials(0, "cifar10-valid", std::nullopt, "12"));  // simulate_train_eval raises
+  CHECK_FALSE(api.simulated_trials(0, "cifar10", std::nullopt, "90"));
+  CHECK_FALSE(api.simulated_trials(0, "cifar10", 5, "12"));   // the fixture has no epoch 5
+  CHECK_FALSE(api.simulated_trials(-1, "cifar10", std::nullopt, "12"));
 }
 
 TEST_CASE("search: simulate_train_eval with a caller's TimeAccount", "[search][fixtures]") {

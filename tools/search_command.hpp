@@ -269,11 +269,13 @@ int run_search(const nasbench::BasicAPI<Real>& api, const SearchArgs& a, const s
   }
   const std::string space = api.search_space() == nasbench::SearchSpace::kSize ? "sss" : "tss";
   std::vector<AlgorithmRuns> all;
+  std::shared_ptr<search::TrialTable> trials;  // shared by every run of every algorithm
   for (const std::string& name : a.algorithms()) {
     search::Config config;
     config.algorithm = search::parse_algorithm(name);
     config.task = {a.dataset, a.time_budget.value_or(search::default_time_budget(api.search_space(), a.dataset)),
-                   a.hp};
+                   a.hp, trials};
+    config.task.trials = trials = search::TrialTable::for_task(&api, config.task);
     config.rea = a.rea;
     config.reinforce = a.reinforce;
     config.bohb = a.bohb;

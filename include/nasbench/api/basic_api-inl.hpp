@@ -349,44 +349,83 @@ SimulatedTrial BasicAPI<Real>::simulate_train_eval(const ArchRef& arch, std::str
 }
 
 template <typename Real>
-SimulatedTrial BasicAPI<Real>::simulate_train_eval(const ArchRef& arch, std::string_view dataset,
-                                                   std::optional<int> iepoch, const Hp& hp, TimeAccount& account,
-                                                   Random& rng) const {
-  const int index = query_index_by_arch(arch);
+std::string_view BasicAPI<Real>::simulated_dataset(std::string_view dataset) {
   if (dataset != "cifar10" && dataset != "cifar100" && dataset != "ImageNet16-120")
     throw QueryError(
         "invalid dataset name " + detail::quoted(dataset) + " for simulate_train_eval" +
         expected_one_of(std::initializer_list<std::string_view>{"cifar10", "cifar100", "ImageNet16-120"}));
-  const std::string_view ds = dataset == "cifar10" ? std::string_view("cifar10-valid") : dataset;
-  const MoreInfo info = get_more_info(index, ds, iepoch, hp, SeedChoice::random(), rng);
+  return dataset == "cifar10" ? std::string_view("cifar10-valid") : dataset;
+}
+
+template <typename Real>
+SimulatedTrial BasicAPI<Real>::simulated_trial(const MoreInfo& info, int index, std::string_view ds) {
   // Python adds None to a float there (TypeError): files without times cannot simulate a trial.
-  auto time = [&](const std::optional<double>& v, const char* key) {
-    if (!v)
-      throw QueryError("simulate_train_eval needs times, and " + std::string(key) + " of architecture " +
-                       std::to_string(index) + " on " + detail::quoted(ds) + " is None (a file without times)");
-    return *v;
-  };
+  if (!info.train.all_time || !info.valid->per_time)
+    throw QueryError("simulate_train_eval needs times, and " +
+                     std::string(info.train.all_time ? "valid-per-time" : "train-all-time") + " of architecture " +
+                     std::to_string(index) + " on " + detail::quoted(ds) + " is None (a file without times)");
+  SimulatedTrial t;
+  t.valid_accuracy = info.valid->accuracy;
+  t.time_cost = *info.train.all_time + *info.valid->per_time;
+  return t;
+}
+
+template <typename Real>
+SimulatedTrial BasicAPI<Real>::simulate_train_eval(const ArchRef& arch, std::string_view dataset,
+                                                   std::optional<int> iepoch, const Hp& hp, TimeAccount& account,
+                                                   Random& rng) const {
+  const int index = query_index_by_arch(arch);
+  const std::string_view ds = simulated_dataset(dataset);
+  const MoreInfo info = get_more_info(index, ds, iepoch, hp, SeedChoice::random(), rng);
   SimulatedTrial t;
   if (info.valid) {
-    t.valid_accuracy = info.valid->accuracy;
-    t.time_cost = time(info.train.all_time, "train-all-time") + time(info.valid->per_time, "valid-per-time");
+    t = simulated_trial(info, index, ds);
   } else {
     // The valid set is missing at iepoch: Python takes valtest's accuracy, and the valid time per epoch of
     // a second call at the last epoch (with `dataset` as given, and another random seed).
     if (!info.valtest)
       throw QueryError("architecture " + std::to_string(index) + " has neither valid nor valtest results on " +
                        detail::quoted(ds) + (iepoch ? " at epoch " + std::to_string(*iepoch) : std::string()));
-    t.valid_accuracy = info.valtest->accuracy;
     const MoreInfo last = get_more_info(index, dataset, std::nullopt, hp, SeedChoice::random(), rng);
     if (!last.valid)
       throw QueryError("architecture " + std::to_string(index) + " has no valid results on " +
                        detail::quoted(dataset) + " at the last epoch either");
-    t.time_cost = time(info.train.all_time, "train-all-time") + time(last.valid->per_time, "valid-per-time");
+    if (!info.train.all_time || !last.valid->per_time)
+      throw QueryError("simulate_train_eval needs times, and " +
+                       std::string(info.train.all_time ? "valid-per-time" : "train-all-time") + " of architecture " +
+                       std::to_string(index) + " on " + detail::quoted(ds) + " is None (a file without times)");
+    t.valid_accuracy = info.valtest->accuracy;
+    t.time_cost = *info.train.all_time + *last.valid->per_time;
   }
   t.latency = get_latency(index, dataset, hp);
   account.used_time += t.time_cost;
   t.used_time = account.used_time;
   return t;
+}
+
+template <typename Real>
+std::optional<std::vector<SimulatedTrial>> BasicAPI<Real>::simulated_trials(int index, std::string_view dataset,
+                                                                            std::optional<int> iepoch,
+                                                                            const Hp& hp) const {
+  try {
+    const std::string_view ds = simulated_dataset(dataset);
+    if (index < 0 || static_cast<std::size_t>(index) >= size() || !has_results(index)) return std::nullopt;
+    const ArchResults<Real>& ar = query_meta_info_by_index(index, hp);
+    const auto& seeds = ar.get_dataset_seeds(ds);
+    if (seeds.empty()) return std::nullopt;
+    const std::optional<double> latency = get_latency(index, dataset, hp);
+    std::vector<SimulatedTrial> out;
+    out.reserve(seeds.size());
+    for (int seed : seeds) {
+      const MoreInfo info = get_more_info(index, ds, iepoch, hp, SeedChoice::seed(seed));
+      if (!info.valid) return std::nullopt;  // the valtest fallback draws a second seed
+      out.push_back(simulated_trial(info, index, ds));
+      out.back().latency = latency;
+    }
+    return out;
+  } catch (const Error&) {
+    return std::nullopt;  // simulate_train_eval raises it, for the seeds it draws
+  }
 }
 
 template <typename Real>

@@ -252,6 +252,15 @@ class BasicAPI {
   /// runs each keep their own account.
   SimulatedTrial simulate_train_eval(const ArchRef& arch, std::string_view dataset, std::optional<int> iepoch,
                                      const Hp& hp, TimeAccount& account, Random& rng) const;
+  /// What simulate_train_eval(index, dataset, iepoch, hp, account, rng) can
+  /// answer, one trial per seed of the dataset in get_dataset_seeds() order
+  /// (its draw is `rng.randbelow(n)` of them; `used_time` 0): for callers that
+  /// simulate one architecture many times, such as many search runs. nullopt
+  /// where simulate_train_eval draws otherwise or raises (no results, no seed,
+  /// the valtest fallback, a missing time or latency): call it then.
+  [[nodiscard]] std::optional<std::vector<SimulatedTrial>> simulated_trials(int index, std::string_view dataset,
+                                                                           std::optional<int> iepoch,
+                                                                           const Hp& hp) const;
   /// The time accumulated by simulate_train_eval() (Python's `used_time`).
   [[nodiscard]] double used_time() const noexcept { return used_time_; }
   /// Python's `reset_time()`.
@@ -338,6 +347,10 @@ class BasicAPI {
   const std::vector<HpResults>& entry(long long index) const;
   std::vector<HpResults>& mutable_entry(long long index);
   static Random& dummy_rng();
+  /// simulate_train_eval's dataset check; cifar10 reads cifar10-valid.
+  static std::string_view simulated_dataset(std::string_view dataset);
+  /// A trial of get_more_info's answer with a valid set (`ds`: the dataset read).
+  static SimulatedTrial simulated_trial(const MoreInfo& info, int index, std::string_view ds);
 
   std::shared_ptr<const Column> column(const std::string& hp, const std::string& ds, const std::string& set) const;
   /// Appends architecture `index`'s row (costs, accuracy or the errors Python raises there) to `col`.

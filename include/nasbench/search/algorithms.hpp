@@ -52,7 +52,7 @@ struct REAOptions {
 /// reaches the budget. At least one evaluation; the one that crosses the budget is kept.
 template <typename Real>
 [[nodiscard]] Trace random_search(const BasicAPI<Real>& api, const Space& space, const Task& task, Random& rng) {
-  Evaluator<Real> run(api, space, task.dataset, task.hp, task.time_budget, rng);
+  Evaluator<Real> run(api, space, task, rng);
   while (run.empty() || run.within_budget()) run.evaluate(space.random_arch(rng));
   return std::move(run).take();
 }
@@ -69,7 +69,7 @@ template <typename Real>
     Arch arch;
     double accuracy;
   };
-  Evaluator<Real> run(api, space, task.dataset, task.hp, task.time_budget, rng);
+  Evaluator<Real> run(api, space, task, rng);
   std::deque<Member> population;
   while (population.size() < static_cast<std::size_t>(options.population)) {
     Arch arch = space.random_arch(rng);
@@ -230,7 +230,9 @@ template <typename Real>
 [[nodiscard]] std::vector<Trace> run_many(const BasicAPI<Real>& api, const Config& config, std::uint64_t first_seed,
                                           std::size_t runs, unsigned threads = 1, const Progress& progress = {}) {
   check(config);
-  return run_many_with([&](std::uint64_t seed) { return run(api, config, seed); }, first_seed, runs, threads,
+  Config shared = config;  // the runs share one table of trials (the traces do not change)
+  shared.task.trials = TrialTable::for_task(&api, config.task);
+  return run_many_with([&](std::uint64_t seed) { return run(api, shared, seed); }, first_seed, runs, threads,
                        progress);
 }
 

@@ -313,7 +313,7 @@ template <typename Real>
 [[nodiscard]] Trace bohb(const BasicAPI<Real>& api, const Space& space, const Task& task, const BOHBOptions& options,
                          Random& rng, std::vector<BOHBStep>* steps) {
   check(options);
-  Evaluator<Real> run(api, space, task.dataset, task.hp, task.time_budget, rng);
+  Evaluator<Real> run(api, space, task, rng);
   bohb_detail::BOHBModel model(space, options);
   auto go_on = [&] { return run.empty() || run.within_budget(); };
   for (int iteration = 0; iteration < options.n_iterations && go_on(); ++iteration) {

@@ -249,7 +249,7 @@ template <typename Real>
   reinforce_detail::TorchLikeGenerator gen(seed);
   reinforce_detail::ReinforcePolicy policy(space.num_decisions(), space.num_choices(), options.learning_rate, gen);
   reinforce_detail::RewardBaseline baseline(options.ema_momentum);
-  Evaluator<Real> run(api, space, task.dataset, task.hp, task.time_budget, rng);
+  Evaluator<Real> run(api, space, task, rng);
   Arch arch;
   while (run.empty() || run.within_budget()) {
     policy.sample(gen, arch);

@@ -66,7 +66,7 @@ template <typename Real>
   reinforce_detail::RewardBaseline baseline(options.ema_momentum);
   const double eps = std::numeric_limits<float>::epsilon();  // torch.finfo(float32).eps
 
-  Evaluator<Real> run(api, space, task.dataset, task.hp, task.time_budget, rng);
+  Evaluator<Real> run(api, space, task, rng);
   Arch arch(space.num_decisions());
   while (run.empty() || run.within_budget()) {
     // select_action: probs = policy(); m = Categorical(probs); action = m.sample(); m.log_prob(action)

@@ -4,6 +4,7 @@
 /// NATS-Bench paper's budgets. Torch-free.
 
 #include <array>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,8 @@
 
 namespace nasbench::search {
 
+class TrialTable;  // search/trace.hpp
+
 /// What a run searches for: the dataset of simulate_train_eval (cifar10,
 /// cifar100 or ImageNet16-120), the simulated-time budget in seconds, the
 /// schedule of the proxy trials (the reference's hp "12").
@@ -19,6 +22,10 @@ struct Task {
   std::string dataset = "cifar10";
   double time_budget = 20000;
   std::string hp = "12";
+  /// Optional: the trials already simulated on one API for this dataset and hp, shared by the runs
+  /// that run_many() starts (it makes one); used only with the API it was made for. A run gives the
+  /// same trace with or without it.
+  std::shared_ptr<TrialTable> trials;
 };
 
 /// The datasets simulate_train_eval takes, as the scripts' --dataset choices.
