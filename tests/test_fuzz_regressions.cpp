@@ -102,3 +102,79 @@ TEST_CASE("fuzz findings replay through their harness's check", "[fuzz]") {
     CHECK_NOTHROW(replay(file));
   }
 }
+
+// Finding 6 (fuzz_weights): a root that holds a cycle, dropped with its
+// Document without a dismantle, as nn::load_state_dict_file drops a file whose
+// root is no state dict. The input is a plain pickle: MARK, a str, DUPs,
+// EMPTY_LIST, DUPs, POP, DUPs, APPEND (the list into itself), DUPs, STOP: the
+// root is a list that contains itself. LeakSanitizer (the sanitizer suite)
+// sees it unless Document's destructor frees it; the check of fuzz_weights
+// (test_nn.cpp, LibTorch) replays the file as well.
+namespace {
+
+std::shared_ptr<const std::string> bytes_of(std::string s) {
+  return std::make_shared<const std::string>(std::move(s));
+}
+
+// True when `v` is a list whose only item is `v` itself.
+bool list_holds_itself(const nasbench::pickle::Value& v) {
+  return v.is_list() && v.size() == 1 && &v.items()[0].items() == &v.items();
+}
+
+}  // namespace
+
+TEST_CASE("finding 6: a cyclic root is freed with its Document (the weights reader's path)", "[fuzz]") {
+  namespace pickle = nasbench::pickle;
+  const std::string file =
+      regressions_dir() + "/weights-leak-cycle-in-a-root-that-is-not-a-state-dict.pickle";
+  if (!nasbench_test::require_fixture(file)) return;
+  // What nn::load_state_dict_file does before LibTorch is involved: open_torch_file, then a look at the root.
+  pickle::Document doc = pickle::open(file);
+  CHECK(doc.format == pickle::Format::kPickle);
+  CHECK(doc.cycles_possible);
+  CHECK(list_holds_itself(doc.root));
+  CHECK_FALSE(doc.root.is_dict());  // load_state_dict_file's LoadError: "holds a list, not a state dict"
+}  // doc dropped here, its root not dismantled
+
+TEST_CASE("finding 6: hand-written pickles whose root contains itself", "[fuzz]") {
+  namespace pickle = nasbench::pickle;
+  // EMPTY_LIST DUP APPEND STOP, and EMPTY_LIST MEMOIZE BINGET 0 APPEND STOP: l = []; l.append(l).
+  const std::string dup = "]2a.";
+  const std::string memo = std::string("]\x94h\x00" "a.", 6);
+  // EMPTY_DICT MEMOIZE MARK SHORT_BINUNICODE 'k' BINGET 0 SETITEMS STOP: d = {}; d['k'] = d.
+  const std::string dict = std::string("}\x94(\x8c\x01kh\x00u.", 10);
+  for (const std::string& p : {dup, memo, dict}) {
+    CAPTURE(p);
+    pickle::Document doc = pickle::open_memory(bytes_of(p));
+    CHECK(doc.cycles_possible);
+    CHECK(doc.root.size() == 1);
+  }
+  SECTION("a copy of the Document keeps the tree whole; the last one frees it") {
+    pickle::Document a = pickle::open_memory(bytes_of(dup));
+    { const pickle::Document b = a; }  // NOLINT(performance-unnecessary-copy-initialization)
+    CHECK(list_holds_itself(a.root));
+    pickle::Document c;
+    c = a;  // copy assignment
+    a = pickle::Document();  // move assignment over a cyclic root: a's reference goes, c holds the list
+    CHECK(list_holds_itself(c.root));
+  }
+  SECTION("a value of the tree kept past the Document stays whole (the caller dismantles it)") {
+    pickle::Value kept;
+    {
+      const pickle::Document doc = pickle::open_memory(bytes_of(dup));
+      kept = doc.root;
+    }
+    CHECK(list_holds_itself(kept));
+    pickle::dismantle(std::move(kept));
+  }
+  SECTION("an assignment that replaces a cyclic root frees it") {
+    pickle::Document doc = pickle::open_memory(bytes_of(dup));
+    doc = pickle::open_memory(bytes_of(memo));
+    CHECK(list_holds_itself(doc.root));
+  }
+  SECTION("a pickle that pushes no container twice cannot make a cycle: nothing to look for") {
+    const pickle::Document doc = pickle::open_memory(bytes_of("](K\x01K\x02" "e."));
+    CHECK_FALSE(doc.cycles_possible);
+    CHECK(doc.root.size() == 2);
+  }
+}

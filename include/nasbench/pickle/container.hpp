@@ -103,12 +103,50 @@ inline void read_storage_into(const StorageRecord& record, void* dst) {
 }
 
 /// An opened file: its root value, format and storages.
+///
+/// A hostile file can make the root hold a reference cycle (a list that
+/// contains itself), which refcounting alone never frees. When the root pickle
+/// could have made one (`cycles_possible`), the destructor (and an assignment
+/// that replaces the root) frees the cycles that only this Document's root
+/// holds, as Reader::load does for its stack and memo; values of the tree held
+/// elsewhere (a copy of the Document, a sub-value kept) are left as they are.
+/// A root moved out or dismantled costs nothing here.
 class Document {
  public:
   Value root;                           ///< The unpickled object.
   Format format = Format::kPickle;      ///< What the file was.
   std::string path;                     ///< The file's path.
   std::vector<StorageRecord> storages;  ///< Storages in order of first use (torch formats; plain pickles: _load_from_bytes).
+  /// The root pickle pushed a container a second time (ReaderStats::cycles_possible).
+  bool cycles_possible = false;
+
+  Document() = default;
+  Document(const Document&) = default;
+  Document(Document&& o) noexcept
+      : root(std::move(o.root)),
+        format(o.format),
+        path(std::move(o.path)),
+        storages(std::move(o.storages)),
+        cycles_possible(o.cycles_possible) {
+    o.cycles_possible = false;
+  }
+  Document& operator=(const Document& o) {
+    if (this != &o) *this = Document(o);
+    return *this;
+  }
+  Document& operator=(Document&& o) noexcept {
+    if (this != &o) {
+      release_root();
+      root = std::move(o.root);
+      format = o.format;
+      path = std::move(o.path);
+      storages = std::move(o.storages);
+      cycles_possible = o.cycles_possible;
+      o.cycles_possible = false;
+    }
+    return *this;
+  }
+  ~Document() { release_root(); }
 
   /// The storage with this key, or nullptr.
   [[nodiscard]] const StorageRecord* find_storage(std::string_view key) const {
@@ -122,6 +160,18 @@ class Document {
     if (r == nullptr) throw LoadError("no storage \"" + std::string(key) + "\" in \"" + path + "\"");
     return read_storage_bytes(*r);
   }
+
+ private:
+  // Drops the root, first freeing the cycles that nothing but it holds.
+  void release_root() noexcept {
+    Value r = std::move(root);
+    if (!cycles_possible || !r.is_container()) return;
+    try {
+      detail::free_dropped_cycles({&r});
+    } catch (...) {
+      // out of memory while looking: the cycles (if any) stay, as before
+    }
+  }
 };
 
 namespace detail {
@@ -133,6 +183,13 @@ struct DismantleOnExit {
 }  // namespace detail
 
 namespace detail {
+
+/// Reads the root pickle of `doc` from `src`, noting whether it may hold cycles.
+inline void read_root(Document& doc, Source& src, const ReaderOptions& options) {
+  Reader reader(src, options);
+  doc.root = reader.load();
+  doc.cycles_possible = reader.stats().cycles_possible;
+}
 
 // Pickled 0x1950a86a20f9469cfc6c (LONG1, 10 bytes little-endian): torch's legacy magic number.
 inline constexpr std::uint8_t kLegacyMagic[12] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
@@ -256,7 +313,7 @@ inline void open_legacy(Document& doc, Source& file, std::size_t magic_len,
       throw LoadError("big-endian torch.save data is not supported in \"" + doc.path + "\"", info_at);
   }
   TorchStorages storages(doc.storages, doc.path);
-  doc.root = Reader(file, storages.options(options)).load();
+  read_root(doc, file, storages.options(options));
   const std::uint64_t keys_at = file.offset();
   Value keys = Reader(file, plain).load();
   const DismantleOnExit keys_guard{keys};
@@ -320,7 +377,7 @@ inline void open_torch_zip(Document& doc, const ZipArchive& zip, const ReaderOpt
   TorchStorages storages(doc.storages, doc.path);
   {
     ZipEntrySource src(zip, pkl, doc.path);
-    doc.root = Reader(src, storages.options(options)).load();
+    read_root(doc, src, storages.options(options));
   }
   for (auto& rec : doc.storages) {
     rec.zip_entry = root + "data/" + rec.key;
@@ -470,7 +527,7 @@ inline void detail::open_into(Document& doc, const std::string& path, const Read
                             detail::hex_byte(bz.data()[0]) + ")",
                         0);
       BytesStorages storages(doc.storages, path);
-      doc.root = Reader(bz, storages.options(options)).load();
+      read_root(doc, bz, storages.options(options));
       // Decompress to the end so that a truncated or corrupt file is noticed.
       std::vector<std::uint8_t> scratch(std::size_t{1} << 16);
       while (bz.read(scratch.data(), scratch.size()) != 0) {
@@ -489,7 +546,7 @@ inline void detail::open_into(Document& doc, const std::string& path, const Read
       detail::check_plain_pickle(p, n, path);
       doc.format = Format::kPickle;
       BytesStorages storages(doc.storages, path);
-      doc.root = Reader(*file, storages.options(detail::with_background_prescan(options, path, *file->size()))).load();
+      detail::read_root(doc, *file, storages.options(detail::with_background_prescan(options, path, *file->size())));
       return;
     }
   }
@@ -527,7 +584,7 @@ inline void detail::open_memory_into(Document& doc, const std::shared_ptr<const 
       detail::check_plain_pickle(p, std::min<std::size_t>(n, 64), name);
       doc.format = Format::kPickle;
       BytesStorages storages(doc.storages, name);
-      doc.root = Reader(src, storages.options(options)).load();
+      detail::read_root(doc, src, storages.options(options));
       break;
     }
   }

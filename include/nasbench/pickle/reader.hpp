@@ -92,6 +92,10 @@ struct ReaderStats {
   std::uint64_t end_offset = 0;    ///< Offset just after STOP.
   std::uint64_t fast_numpy_scalars = 0;  ///< numpy scalars decoded without building their arguments.
   std::uint64_t fast_item_opcodes = 0;   ///< opcodes decoded by the item loop after MARK (see Reader).
+  /// A container was pushed a second time (GET, DUP): the result may hold a
+  /// reference cycle (a list that contains itself), which refcounting never
+  /// frees; Document's destructor then looks for one (see Document).
+  bool cycles_possible = false;
 };
 /// Reads pickles from a Source, one per load() call (each with a fresh memo).
 ///

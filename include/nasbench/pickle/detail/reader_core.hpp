@@ -15,6 +15,7 @@ inline Value Reader::load() {
   marks_.clear();
   memo_.reset();
   stats_ = ReaderStats{};
+  second_reference_ = false;
   stats_.start_offset = src_.offset();
   if (opt_.prescan_memo && !(opt_.prescan_source && start_background())) {
     detail::IdSet referenced;
@@ -40,6 +41,7 @@ inline Value Reader::load() {
   stats_.end_offset = src_.offset();
   stats_.memo_entries = memo_.size();
   stats_.memo_kept = memo_.kept();
+  stats_.cycles_possible = second_reference_;
   if (second_reference_) {
     // A container pushed twice (GET, DUP) may have been put inside itself; a
     // cycle that only the stack and the memo hold would never be freed.
