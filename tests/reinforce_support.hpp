@@ -17,15 +17,14 @@
 
 #include "nasbench/api.hpp"
 #include "nasbench/search/reinforce.hpp"
+#include "search_support.hpp"
 #include "support.hpp"
 
 namespace nasbench_test::reinforce {
 
 using nlohmann::json;
 
-inline std::string search_dir() {
-  return std::filesystem::path(nasbench_test::bench_fixtures()).parent_path().string() + "/search";
-}
+using nasbench_test::search_dir;
 inline std::string traces_path() { return search_dir() + "/reinforce_traces.jsonl"; }
 
 #ifndef NASBENCH_REINFORCE_FIXTURES
@@ -41,18 +40,9 @@ inline bool require_traces() {
   return nasbench_test::require_fixture(traces_path());
 }
 
-/// The fixture benchmark of `space` ("tss" / "sss"), loaded once.
+/// The fixture benchmark of `space` ("tss" / "sss"), loaded once per binary.
 inline const nasbench::NASBench201API& fixture_api(const std::string& space) {
-  static std::mutex mutex;
-  static std::map<std::string, std::unique_ptr<nasbench::NASBench201API>> apis;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto& api = apis[space];
-  if (!api) {
-    const json manifest = json::parse(std::ifstream(search_dir() + "/manifest.json"));
-    api = std::make_unique<nasbench::NASBench201API>(
-        nasbench::create(search_dir() + "/" + manifest[space].get<std::string>(), space));
-  }
-  return *api;
+  return nasbench_test::search_fixture_api(space);
 }
 
 /// The rows of reinforce_traces.jsonl.

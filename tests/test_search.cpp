@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "expected.hpp"
+#include "search_support.hpp"
 #include "support.hpp"
 
 namespace {
@@ -26,21 +27,8 @@ using nasbench::QueryError;
 using nasbench::Random;
 using nlohmann::json;
 
-std::string search_dir() { return fs::path(nasbench_test::bench_fixtures()).parent_path().string() + "/search"; }
-
-/// The fixture benchmark of `space` ("tss" / "sss"), loaded once for every test case.
-const nasbench::NASBench201API& fixture_api(const std::string& space) {
-  static std::mutex mutex;
-  static std::map<std::string, std::unique_ptr<nasbench::NASBench201API>> apis;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto& api = apis[space];
-  if (!api) {
-    const json manifest = json::parse(std::ifstream(search_dir() + "/manifest.json"));
-    api = std::make_unique<nasbench::NASBench201API>(
-        nasbench::create(search_dir() + "/" + manifest[space].get<std::string>(), space));
-  }
-  return *api;
-}
+using nasbench_test::search_dir;
+const nasbench::NASBench201API& fixture_api(const std::string& space) { return nasbench_test::search_fixture_api(space); }
 
 json trace_json(const nasbench::NASBench201API& api, const search::Trace& t, const std::string& dataset) {
   json history = json::array();
