@@ -156,6 +156,23 @@ class Reader {
   void need(std::size_t n) const;
   Value pop();
   Value& top();
+  /// Lets go of a value an opcode took off the stack or the memo (POP, a
+  /// redefined memo id, BUILD's state, REDUCE's arguments). While cycles are
+  /// possible a container is kept in dropped_ instead, so that load() frees
+  /// the cycles it may be part of (at STOP) or breaks them (on an error):
+  /// a self-containing dict dropped by refcount alone would leak.
+  void release(Value&& v) noexcept;
+  /// PERSID / BINPERSID: ReaderOptions::persistent_load's value for `pid`.
+  Value persistent(const Value& pid);
+  /// A value popped for one opcode, released when the opcode is done or throws.
+  struct Popped {
+    Reader& reader;
+    Value value;
+    explicit Popped(Reader& r) : reader(r), value(r.pop()) {}
+    Popped(const Popped&) = delete;
+    Popped& operator=(const Popped&) = delete;
+    ~Popped() { reader.release(std::move(value)); }
+  };
   std::size_t pop_mark();
   // Position of the container an item-adding opcode applies to: just below the mark.
   std::size_t below_mark(std::size_t k) const;
@@ -247,6 +264,7 @@ class Reader {
   bool hook_;
   bool second_reference_ = false;  ///< a container was pushed again (GET, DUP): cycles are possible
   std::vector<Value> stack_;
+  std::vector<Value> dropped_;  ///< containers released while cycles were possible (see release)
   std::vector<std::size_t> marks_;
   detail::Memo memo_;
   ReaderStats stats_;

@@ -147,7 +147,8 @@ class Memo {
   }
   /// set_filter() in the middle of a pickle: drops the entries held so far
   /// that `referenced` does not list (their values are released).
-  void apply_filter(IdSet referenced) {
+  /// `released`, when given, receives the containers dropped (see put).
+  void apply_filter(IdSet referenced, std::vector<Value>* released = nullptr) {
     std::vector<Value> old = std::move(slots_);
     std::unordered_map<std::uint64_t, Value> old_sparse = std::move(sparse_);
     const std::uint64_t len = len_;
@@ -157,7 +158,10 @@ class Memo {
       if (!Access::is_unset(old[i])) defined_.insert(i);
     for (const auto& kv : old_sparse) defined_.insert(kv.first);
     auto keep = [&](std::uint64_t id, Value& v) {
-      if (!referenced_.contains(id)) return;
+      if (!referenced_.contains(id)) {
+        if (released != nullptr && v.is_container()) released->push_back(std::move(v));
+        return;
+      }
       if (referenced_.in_bitmap(id)) {
         slots_[static_cast<std::size_t>(referenced_.rank(id))] = std::move(v);
       } else {
@@ -168,21 +172,29 @@ class Memo {
       if (!Access::is_unset(old[i])) keep(i, old[i]);
     for (auto& kv : old_sparse) keep(kv.first, kv.second);
   }
-  void put(std::uint64_t id, const Value& v) {
+  /// Sets entry `id` to `v`. A pickle that defines an id twice drops the first
+  /// value: `released`, when given, receives it if it is a container (the
+  /// reader frees the cycles of what it drops, see Reader::release).
+  void put(std::uint64_t id, const Value& v, std::vector<Value>* released = nullptr) {
+    const auto set = [&](Value& slot) {
+      if (released != nullptr && slot.is_container() && !Access::is_unset(slot))
+        released->push_back(std::move(slot));
+      slot = v;
+    };
     if (filtered_) {
       if (defined_.insert(id)) ++len_;
       if (!referenced_.contains(id)) return;
       if (referenced_.in_bitmap(id)) {
-        slots_[static_cast<std::size_t>(referenced_.rank(id))] = v;
+        set(slots_[static_cast<std::size_t>(referenced_.rank(id))]);
       } else {
-        sparse_[id] = v;
+        set(sparse_[id]);
       }
       return;
     }
     if (id < slots_.size()) {
       Value& s = slots_[static_cast<std::size_t>(id)];
       if (Access::is_unset(s)) ++len_;
-      s = v;
+      set(s);
       return;
     }
     if (id < std::max<std::uint64_t>(std::uint64_t{1} << 20, slots_.size() * 2)) {
@@ -190,12 +202,12 @@ class Memo {
       if (!sparse_.empty()) migrate();
       Value& s = slots_[static_cast<std::size_t>(id)];
       if (Access::is_unset(s)) ++len_;
-      s = v;
+      set(s);
       return;
     }
     auto [it, inserted] = sparse_.try_emplace(id);
     if (inserted) ++len_;
-    it->second = v;
+    set(it->second);
   }
   [[nodiscard]] const Value* get(std::uint64_t id) const {
     const Value* v = nullptr;

@@ -53,7 +53,7 @@ inline void Reader::adopt_background() {
   const std::unique_ptr<Background> bg = std::move(background_);
   bg->thread.join();
   if (bg->error) std::rethrow_exception(bg->error);
-  memo_.apply_filter(std::move(bg->referenced));
+  memo_.apply_filter(std::move(bg->referenced), second_reference_ ? &dropped_ : nullptr);
 }
 
 inline void Reader::prescan(detail::IdSet& referenced) {

@@ -12,6 +12,7 @@ namespace nasbench::pickle {
 
 inline Value Reader::load() {
   stack_.clear();
+  dropped_.clear();
   marks_.clear();
   memo_.reset();
   stats_ = ReaderStats{};
@@ -33,7 +34,9 @@ inline Value Reader::load() {
     background_.reset();
     // Malformed input may have left self-referencing containers behind.
     for (auto& v : stack_) detail::dismantle_tree(v);
+    for (auto& v : dropped_) detail::dismantle_tree(v);
     stack_.clear();
+    dropped_.clear();
     marks_.clear();
     memo_.dismantle_all();
     throw;
@@ -47,10 +50,12 @@ inline Value Reader::load() {
     // cycle that only the stack and the memo hold would never be freed.
     std::vector<const Value*> dropped;
     for (const auto& v : stack_) dropped.push_back(&v);
+    for (const auto& v : dropped_) dropped.push_back(&v);
     memo_.for_each_value([&](Value& v) { dropped.push_back(&v); });
     detail::free_dropped_cycles(dropped);
   }
   stack_.clear();
+  dropped_.clear();
   marks_.clear();
   memo_.reset();
   return result;
@@ -242,6 +247,20 @@ inline Value Reader::pop() {
   return v;
 }
 
+inline Value Reader::persistent(const Value& pid) {
+  if (!opt_.persistent_load)
+    fail("persistent id " + pid.repr().substr(0, 60) + " needs a persistent_load (not a torch.save file?)");
+  return opt_.persistent_load(pid, op_off_);
+}
+
+inline void Reader::release(Value&& v) noexcept {
+  if (!second_reference_ || !v.is_container()) return;  // freed by its refcount when `v` goes
+  try {
+    dropped_.push_back(std::move(v));
+  } catch (...) {  // out of memory: leaking a cycle is the lesser harm
+  }
+}
+
 inline Value& Reader::top() {
   need(1);
   return stack_.back();
@@ -277,12 +296,10 @@ inline void Reader::complete(Value& v) {
 }
 
 inline std::vector<Value> Reader::take_from(std::size_t k) {
+  complete_from(k);  // may throw: the items stay on the stack until then
   std::vector<Value> items;
   items.reserve(stack_.size() - k);
-  for (std::size_t i = k; i < stack_.size(); ++i) {
-    complete(stack_[i]);
-    items.push_back(std::move(stack_[i]));
-  }
+  for (std::size_t i = k; i < stack_.size(); ++i) items.push_back(std::move(stack_[i]));
   stack_.resize(k);
   return items;
 }
@@ -295,7 +312,7 @@ inline void Reader::push_tuple(std::size_t n) {
 inline void Reader::memo_put(std::uint64_t id) {
   if (background_ && background_->done.load(std::memory_order_acquire)) adopt_background();
   need(1);
-  memo_.put(id, stack_.back());
+  memo_.put(id, stack_.back(), &dropped_);
 }
 
 inline void Reader::memo_get(std::uint64_t id) {
@@ -355,17 +372,16 @@ inline Value Reader::run() {
       case 0x95:  // FRAME: a hint; the bytes are read as they come
         check_length(uint_arg<0x95>());
         break;
-      case '.': {  // STOP
-        Value v = pop();
-        complete(v);
-        return v;
-      }
+      case '.':  // STOP
+        complete(top());  // may throw: the root stays on the stack until then
+        return pop();
       case '(':
         marks_.push_back(stack_.size());
         fast_items();
         break;
       case '0':  // POP
         if (stack_.size() > base()) {
+          release(std::move(stack_.back()));
           stack_.pop_back();
         } else if (!marks_.empty()) {
           marks_.pop_back();
@@ -373,7 +389,12 @@ inline Value Reader::run() {
           underflow();
         }
         break;
-      case '1': stack_.resize(pop_mark()); break;  // POP_MARK
+      case '1': {  // POP_MARK
+        const std::size_t k = pop_mark();
+        for (std::size_t i = k; i < stack_.size(); ++i) release(std::move(stack_[i]));
+        stack_.resize(k);
+        break;
+      }
       case '2': {                                  // DUP
         Value v = top();
         second_reference_ |= v.is_container();
@@ -478,13 +499,11 @@ inline Value Reader::run() {
       case 'd': {  // DICT
         const std::size_t k = pop_mark();
         if ((stack_.size() - k) % 2 != 0) fail("odd number of items for DICT");
+        complete_from(k);  // may throw: the items stay on the stack until then
         Value d = Value::make_dict();
         auto* node = detail::Access::dict(d);
-        for (std::size_t i = k; i < stack_.size(); i += 2) {
-          complete(stack_[i]);
-          complete(stack_[i + 1]);
+        for (std::size_t i = k; i < stack_.size(); i += 2)
           detail::dict_push(node, std::move(stack_[i]), std::move(stack_[i + 1]));
-        }
         stack_.resize(k);
         push_value(std::move(d));
         break;
@@ -523,44 +542,43 @@ inline Value Reader::run() {
         break;
       }
       case 0x93: {  // STACK_GLOBAL
-        Value name = pop();
-        Value module = pop();
-        if (!module.is_str() || !name.is_str()) fail("STACK_GLOBAL needs str module and name");
-        push_value(resolve_global(module.as_str(), name.as_str()));
+        const Popped name(*this);
+        const Popped module(*this);
+        if (!module.value.is_str() || !name.value.is_str()) fail("STACK_GLOBAL needs str module and name");
+        push_value(resolve_global(module.value.as_str(), name.value.as_str()));
         break;
       }
       case 'R': {  // REDUCE
-        Value args = pop();
+        const Popped args(*this);
         Value& callable = top();
-        callable = call(callable, args, false);
+        callable = call(callable, args.value, false);
         break;
       }
       case 0x81: {  // NEWOBJ
-        Value args = pop();
+        const Popped args(*this);
         Value& cls = top();
-        cls = call(cls, args, true);
+        cls = call(cls, args.value, true);
         break;
       }
       case 0x92: {  // NEWOBJ_EX
-        Value kwargs = pop();
-        Value args = pop();
+        const Popped kwargs(*this);
+        const Popped args(*this);
         Value& cls = top();
-        if (!kwargs.is_dict() || kwargs.size() != 0) wrong(kwargs, "empty keyword arguments");
-        cls = call(cls, args, true);
+        if (!kwargs.value.is_dict() || kwargs.value.size() != 0) wrong(kwargs.value, "empty keyword arguments");
+        cls = call(cls, args.value, true);
         break;
       }
       case 'b': {  // BUILD
-        Value state = pop();
-        build(top(), state);
+        const Popped state(*this);
+        build(top(), state.value);
         break;
       }
-      case 'P':    // PERSID
+      case 'P':  // PERSID
+        push_value(persistent(Value::from_str(line())));
+        break;
       case 'Q': {  // BINPERSID
-        Value pid = c == 'P' ? Value::from_str(line()) : pop();
-        if (!opt_.persistent_load)
-          fail("persistent id " + pid.repr().substr(0, 60) +
-               " needs a persistent_load (not a torch.save file?)");
-        push_value(opt_.persistent_load(pid, op_off_));
+        const Popped pid(*this);
+        push_value(persistent(pid.value));
         break;
       }
       case 0x97:
