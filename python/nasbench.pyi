@@ -172,3 +172,58 @@ def load(path: PathLike, hps: Optional[List[Hp]] = None, datasets: Optional[List
 
 def write_cache(api: Union[NASBench201API, NASBench201APIFloat], path: PathLike) -> None:
     """nasbench: writes api as a cache file (as `nasbench convert`); NASBench201API(path) opens it in milliseconds."""
+
+class search:
+    """nasbench: the submodule nasbench.search (a module at run time; `import nasbench.search` works).
+
+    NAS on the benchmark's tables as AutoDL-Projects' exps/NATS-algos scripts run it, with simulated
+    training (simulate_train_eval and the recorded times): the same traces as `nasbench search`, and for
+    RS, REA and REINFORCE the scripts' own traces with --rand_seed. Each function returns one Trace
+    (runs=None) or a list of `runs` Traces with seeds seed, seed+1, ...; the GIL is released meanwhile.
+    """
+    ALGORITHMS: Tuple[str, str, str, str]
+
+    class Trace:
+        """One search run: its evaluations in order and the best architecture after each."""
+        algo: str
+        space: str
+        dataset: str
+        hp: str
+        seed: int
+        time_budget: float
+        options: Dict[str, Any]
+        history: List[Tuple[int, float, float]]
+        indexes: List[int]
+        total_time_cost: List[float]
+        current_best_index: List[int]
+        best_index: int
+        best_arch: Optional[str]
+        total_time: float
+        test_accuracy: Optional[float]
+        def __len__(self) -> int: ...
+        def to_dict(self) -> Dict[str, Any]:
+            """The run as `nasbench search --json` prints it."""
+
+    @staticmethod
+    def random_search(api: Union[NASBench201API, NASBench201APIFloat], dataset: str = "cifar10",
+                      time_budget: Optional[float] = None, hp: Hp = "12", seed: int = 0,
+                      runs: Optional[int] = None, threads: int = 1) -> Any:
+        """random_wo_share.py: a Trace, or a list of Traces when runs is given."""
+    @staticmethod
+    def regularized_evolution(api: Union[NASBench201API, NASBench201APIFloat], dataset: str = "cifar10",
+                              time_budget: Optional[float] = None, hp: Hp = "12", seed: int = 0,
+                              runs: Optional[int] = None, threads: int = 1, ea_population: int = 10,
+                              ea_sample_size: int = 3, ea_cycles: int = 200) -> Any:
+        """regularized_ea.py: a Trace, or a list of Traces when runs is given."""
+    @staticmethod
+    def reinforce(api: Union[NASBench201API, NASBench201APIFloat], dataset: str = "cifar10",
+                  time_budget: Optional[float] = None, hp: Hp = "12", seed: int = 0,
+                  runs: Optional[int] = None, threads: int = 1, learning_rate: float = 0.01,
+                  EMA_momentum: float = 0.9) -> Any:
+        """reinforce.py (nasbench's torch-free policy): a Trace, or a list of Traces when runs is given."""
+    @staticmethod
+    def bohb(api: Union[NASBench201API, NASBench201APIFloat], dataset: str = "cifar10",
+             time_budget: Optional[float] = None, hp: Hp = "12", seed: int = 0, runs: Optional[int] = None,
+             threads: int = 1, num_samples: int = 4, random_fraction: float = 0.0, bandwidth_factor: float = 3.0,
+             min_bandwidth: float = 0.3, n_iters: int = 300) -> Any:
+        """bohb.py (hpbandster's BOHB): a Trace, or a list of Traces when runs is given."""

@@ -20,6 +20,14 @@ def version():
                     for part in ("MAJOR", "MINOR", "PATCH"))
 
 
+class build_ext_with_stubs(build_ext):
+    """build_ext, and nasbench.pyi beside the extension, so that the wheel carries the stubs."""
+
+    def run(self):
+        super().run()
+        self.copy_file(os.path.join(HERE, "nasbench.pyi"), os.path.join(self.build_lib, "nasbench.pyi"))
+
+
 setup(
     name="nasbench",
     version=version(),
@@ -27,10 +35,7 @@ setup(
     license="MIT",
     ext_modules=[Pybind11Extension("nasbench", [os.path.relpath(os.path.join(HERE, "src", "module.cpp"), HERE)],
                                    include_dirs=[INCLUDE], libraries=["bz2", "zip", "z"], cxx_std=17)],
-    cmdclass={"build_ext": build_ext},
-    data_files=[],
-    py_modules=[],
-    package_data={},
+    cmdclass={"build_ext": build_ext_with_stubs},
     zip_safe=False,
     python_requires=">=3.8",
 )

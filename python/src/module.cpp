@@ -1217,6 +1217,8 @@ py::class_<PyAPI<Real>, std::shared_ptr<PyAPI<Real>>> bind_api(py::module_& m, c
 
 }  // namespace
 
+#include "search_bindings.hpp"  // nasbench.search (uses PyAPI and the argument helpers above)
+
 PYBIND11_MODULE(nasbench, m) {
   m.doc() =
       "nasbench: the NAS-Bench-201 / NATS-Bench Python APIs (nas_201_api, nats_bench) on nasbench's compact "
@@ -1299,4 +1301,5 @@ PYBIND11_MODULE(nasbench, m) {
       "Loads any benchmark file or cache with nasbench's options: only these hps / datasets, only the last "
       "epoch "
       "of each series, float32 tables (a NASBench201APIFloat).");
+  bind_search(m);
 }

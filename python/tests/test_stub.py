@@ -27,7 +27,9 @@ def test_stub_names_match_the_module():
 
 def test_stub_methods_and_arguments_match():
     for node in stub_tree().body:
-        if not isinstance(node, ast.ClassDef) or node.name.endswith("Float") or issubclass(getattr(nasbench, node.name), BaseException):
+        if not isinstance(node, ast.ClassDef) or node.name.endswith("Float") or node.name == "search":
+            continue
+        if issubclass(getattr(nasbench, node.name), BaseException):
             continue
         cls = getattr(nasbench, node.name)
         stub_methods = {f.name: f for f in node.body if isinstance(f, ast.FunctionDef)}
@@ -54,3 +56,29 @@ def test_docstrings():
     assert nasbench.__doc__ and "nas_201_api" in nasbench.__doc__
     for f in (nasbench.create, nasbench.load, nasbench.NASBench201API.get_more_info, nasbench.NASBench201API.find_best):
         assert f.__doc__ and len(f.__doc__.splitlines()) >= 2
+
+
+def signature_args(doc):
+    """The argument names of pybind11's first signature line (name(a: ..., b: ... = ...) -> ...)."""
+    m = re.match(r"\w+\((.*)\) ->", doc.splitlines()[0])
+    assert m, doc.splitlines()[0]
+    return [p.split(":")[0].strip() for p in re.split(r",\s*(?![^\[]*\])", m.group(1)) if p.strip()]
+
+
+def test_stub_search_submodule_matches():
+    import nasbench.search  # a module at run time, registered in sys.modules
+    assert nasbench.search is nasbench.search
+    node = next(n for n in stub_tree().body if isinstance(n, ast.ClassDef) and n.name == "search")
+    functions = {f.name: f for f in node.body if isinstance(f, ast.FunctionDef)}
+    classes = {c.name: c for c in node.body if isinstance(c, ast.ClassDef)}
+    names = set(functions) | set(classes) | {a.target.id for a in node.body if isinstance(a, ast.AnnAssign)}
+    assert names == {n for n in dir(nasbench.search) if not n.startswith("_")}
+    for name, f in functions.items():
+        stub_args = [a.arg for a in f.args.args]
+        # overloaded for both API classes: every signature line names the same arguments
+        for line in [l for l in getattr(nasbench.search, name).__doc__.splitlines() if l.startswith(("1. ", "2. "))]:
+            assert signature_args(line[3:]) == stub_args, (name, line)
+    trace = classes["Trace"]
+    stub_trace = {a.target.id for a in trace.body if isinstance(a, ast.AnnAssign)} | {
+        f.name for f in trace.body if isinstance(f, ast.FunctionDef) and not f.name.startswith("_")}
+    assert stub_trace == {n for n in dir(nasbench.search.Trace) if not n.startswith("_")}
