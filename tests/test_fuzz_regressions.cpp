@@ -217,6 +217,22 @@ TEST_CASE("finding 7: containers an opcode drops are freed with the stack and th
       CHECK(doc.cycles_possible);
     }
   }
+  SECTION("many drops: the reader frees their cycles as it goes, and never what is still held") {
+    // 5,000 self-containing dicts, each dropped by POP (LeakSanitizer: every one is freed).
+    std::string many;
+    for (int i = 0; i < 5000; ++i) many += self_dict + "0";
+    const pickle::Document doc = pickle::open_memory(bytes_of(many + "N."));
+    CHECK(doc.root.is_none());
+    // l = [1] in memo 0, then BINGET 0 POP 5,000 times: each POP releases l, which the memo
+    // and the stack still hold; the collections in between must leave it whole.
+    std::string held = std::string("]q\x00K\x01" "a", 6);
+    for (int i = 0; i < 5000; ++i) held += std::string("h\x00" "0", 3);
+    held += std::string("0h\x00.", 4);
+    const pickle::Document kept = pickle::open_memory(bytes_of(held));
+    REQUIRE(kept.root.is_list());
+    REQUIRE(kept.root.size() == 1);
+    CHECK(kept.root.items()[0].as_int() == 1);
+  }
   SECTION("dropped by an opcode that then fails: the cycle is broken") {
     const std::string cases[] = {
         "K\x01" + self_dict + "b.",                    // BUILD with it as the state of an int

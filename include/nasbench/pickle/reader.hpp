@@ -265,6 +265,9 @@ class Reader {
   bool second_reference_ = false;  ///< a container was pushed again (GET, DUP): cycles are possible
   std::vector<Value> stack_;
   std::vector<Value> dropped_;  ///< containers released while cycles were possible (see release)
+  /// release() looks for the cycles among dropped_ when it holds this many
+  /// (so that a pickle that drops containers all along keeps no more alive than it holds).
+  static constexpr std::size_t kCollectDropped = 4096;
   std::vector<std::size_t> marks_;
   detail::Memo memo_;
   ReaderStats stats_;

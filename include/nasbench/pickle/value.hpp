@@ -723,7 +723,7 @@ inline void Value::insert(Value key, Value value) {
     d->items.emplace_back(std::move(key), std::move(value));
     return;
   }
-  detail::dict_push(d, std::move(key), std::move(value));
+  (void)detail::dict_push(d, std::move(key), std::move(value));
 }
 
 inline void Value::become_handle(std::int64_t id, std::shared_ptr<void> payload) {

@@ -118,7 +118,11 @@ inline bool Reader::fast_numpy_scalar(bool latin1) {
     return false;  // the generic path reports it, at its own offset
   }
   // Commit: the memo entries are defined (and, never read back, not kept).
-  for (int i = 0; i < nputs; ++i) memo_.put(memoize_op[i] ? memo_.size() : puts[i], Value(), &dropped_);
+  for (int i = 0; i < nputs; ++i) {
+    Value replaced;
+    memo_.put(memoize_op[i] ? memo_.size() : puts[i], Value(), second_reference_ ? &replaced : nullptr);
+    release(std::move(replaced));
+  }
   src_.advance(static_cast<std::size_t>(p - start));
   stack_.resize(n - below);
   push_value(std::move(number));

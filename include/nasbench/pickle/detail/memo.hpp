@@ -173,12 +173,11 @@ class Memo {
     for (auto& kv : old_sparse) keep(kv.first, kv.second);
   }
   /// Sets entry `id` to `v`. A pickle that defines an id twice drops the first
-  /// value: `released`, when given, receives it if it is a container (the
-  /// reader frees the cycles of what it drops, see Reader::release).
-  void put(std::uint64_t id, const Value& v, std::vector<Value>* released = nullptr) {
+  /// value: `replaced`, when given, receives it (the reader frees the cycles
+  /// of what it drops, see Reader::release).
+  void put(std::uint64_t id, const Value& v, Value* replaced = nullptr) {
     const auto set = [&](Value& slot) {
-      if (released != nullptr && slot.is_container() && !Access::is_unset(slot))
-        released->push_back(std::move(slot));
+      if (replaced != nullptr && !Access::is_unset(slot)) *replaced = std::move(slot);
       slot = v;
     };
     if (filtered_) {

@@ -53,7 +53,9 @@ inline void Reader::adopt_background() {
   const std::unique_ptr<Background> bg = std::move(background_);
   bg->thread.join();
   if (bg->error) std::rethrow_exception(bg->error);
-  memo_.apply_filter(std::move(bg->referenced), second_reference_ ? &dropped_ : nullptr);
+  std::vector<Value> unkept;  // the entries never read back, dropped from the memo
+  memo_.apply_filter(std::move(bg->referenced), second_reference_ ? &unkept : nullptr);
+  for (auto& v : unkept) release(std::move(v));
 }
 
 inline void Reader::prescan(detail::IdSet& referenced) {

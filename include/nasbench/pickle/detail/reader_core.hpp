@@ -257,6 +257,15 @@ inline void Reader::release(Value&& v) noexcept {
   if (!second_reference_ || !v.is_container()) return;  // freed by its refcount when `v` goes
   try {
     dropped_.push_back(std::move(v));
+    if (dropped_.size() >= kCollectDropped) {
+      // Bounded: free the cycles among what was dropped so far (what the
+      // stack, the memo or a live container still holds is left alone).
+      std::vector<const Value*> dropped;
+      dropped.reserve(dropped_.size());
+      for (const auto& d : dropped_) dropped.push_back(&d);
+      detail::free_dropped_cycles(dropped);
+      dropped_.clear();
+    }
   } catch (...) {  // out of memory: leaking a cycle is the lesser harm
   }
 }
@@ -312,7 +321,9 @@ inline void Reader::push_tuple(std::size_t n) {
 inline void Reader::memo_put(std::uint64_t id) {
   if (background_ && background_->done.load(std::memory_order_acquire)) adopt_background();
   need(1);
-  memo_.put(id, stack_.back(), &dropped_);
+  Value replaced;  // a memo id defined twice: the first value goes
+  memo_.put(id, stack_.back(), second_reference_ ? &replaced : nullptr);
+  release(std::move(replaced));
 }
 
 inline void Reader::memo_get(std::uint64_t id) {
@@ -335,7 +346,7 @@ inline void Reader::set_items(std::size_t target, std::size_t k) {
   auto* d = detail::Access::dict(dict);
   d->items.reserve(d->items.size() + (stack_.size() - k) / 2);
   for (std::size_t i = k; i < stack_.size(); i += 2)
-    detail::dict_push(d, std::move(stack_[i]), std::move(stack_[i + 1]));
+    release(detail::dict_push(d, std::move(stack_[i]), std::move(stack_[i + 1])));
   stack_.resize(k);
 }
 
@@ -503,7 +514,7 @@ inline Value Reader::run() {
         Value d = Value::make_dict();
         auto* node = detail::Access::dict(d);
         for (std::size_t i = k; i < stack_.size(); i += 2)
-          detail::dict_push(node, std::move(stack_[i]), std::move(stack_[i + 1]));
+          release(detail::dict_push(node, std::move(stack_[i]), std::move(stack_[i + 1])));
         stack_.resize(k);
         push_value(std::move(d));
         break;

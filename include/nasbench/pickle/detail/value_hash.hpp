@@ -3,6 +3,8 @@
 /// Part of pickle/value.hpp, which includes it after class Value. Including
 /// this file alone includes value.hpp, which includes this file back: hence
 /// an include guard below the include instead of `#pragma once`.
+#include <utility>
+
 #include <nasbench/pickle/value.hpp>
 
 #ifndef NASBENCH_PICKLE_DETAIL_VALUE_HASH_HPP_
@@ -158,14 +160,15 @@ inline std::size_t dict_find_pos(DictNode* d, std::size_t h, Eq&& eq) {
 }
 
 // Appends without a duplicate check unless an index exists (the reader's
-// SETITEMS path; Python pickles never repeat a key).
-inline void dict_push(DictNode* d, Value&& k, Value&& v) {
+// SETITEMS path; Python pickles never repeat a key). Returns the value a
+// repeated key replaced (None when none), for the reader to release.
+inline Value dict_push(DictNode* d, Value&& k, Value&& v) {
   if (d->index != nullptr) {
     const std::size_t h = hash_value(k, 0);
     const std::size_t pos = dict_find_pos(d, h, [&](const Value& key) { return equal_values(key, k, 0); });
     if (pos != std::string_view::npos) {
-      d->items[pos].second = std::move(v);
-      return;
+      Value replaced = std::exchange(d->items[pos].second, std::move(v));
+      return replaced;
     }
     d->items.emplace_back(std::move(k), std::move(v));
     if ((d->index->used + 1) * 2 > d->index->slots.size()) {
@@ -173,9 +176,10 @@ inline void dict_push(DictNode* d, Value&& k, Value&& v) {
     } else {
       index_insert_pos(*d->index, d->items, d->items.size() - 1, h);
     }
-    return;
+    return Value();
   }
   d->items.emplace_back(std::move(k), std::move(v));
+  return Value();
 }
 
 inline std::size_t hash_value(const Value& v, int depth) {
