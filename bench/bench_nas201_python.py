@@ -33,48 +33,8 @@ import random
 import statistics
 import subprocess
 import sys
-import time
 
-DATASETS = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
-
-
-def status_kib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return -1
-
-
-def rate(fn, cases, min_time):
-    n, start = 0, time.perf_counter()
-    while True:
-        for c in cases:
-            fn(*c)
-        n += len(cases)
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            return n / elapsed
-
-
-def timed(fn):
-    t = time.perf_counter()
-    r = fn()
-    return time.perf_counter() - t, r
-
-
-def first_and_later(fn, later):
-    first, r = timed(fn)
-    times = [timed(fn)[0] for _ in range(later)]
-    return first, statistics.median(times), r
-
-
-def scan(api, evaluated):
-    acc = flops = 0.0
-    for i in evaluated:
-        acc += api.get_more_info(i, "cifar10", hp="200", is_random=False)["test-accuracy"]
-        flops += api.get_cost_info(i, "cifar10", hp="200")["flops"]
-    return acc, flops
+from module_bench_common import DATASETS, first_and_later, rate, scan, status_kib, timed  # noqa: E402
 
 
 def main():
