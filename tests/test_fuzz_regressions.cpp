@@ -252,3 +252,45 @@ TEST_CASE("finding 7: containers an opcode drops are freed with the stack and th
     }
   }
 }
+
+// Finding 8 (fuzz_weights, "slow units"): a 158-byte legacy torch.save file
+// whose sys_info pickle shares lists inside lists (DUP, MEMOIZE, APPEND) and
+// then fails on a SETITEM whose target is such a list. The message quotes 60
+// bytes of it, but repr() printed up to its 16 MiB cap first (60 ms; 10-23 s
+// under the fuzzer's sanitizers on a loaded machine). Value::repr(max_bytes)
+// stops at max_bytes; every error message quotes values through it.
+TEST_CASE("finding 8: an error message quotes a bounded repr", "[fuzz]") {
+  namespace pickle = nasbench::pickle;
+  const std::string file = regressions_dir() + "/weights-slow-message-quoting-a-self-sharing-list.pth";
+  if (nasbench_test::require_fixture(file)) {
+    try {
+      (void)pickle::open(file);
+      FAIL("the file opened");
+    } catch (const nasbench::LoadError& e) {
+      const std::string what = e.what();
+      CHECK(what.find("SETITEM expects a dict below its items, got list ['pbotocol_persion'") != std::string::npos);
+      CHECK(what.size() < 400);
+    }
+  }
+  // x = []; then 40 times x = [x, x] (MARK, BINGET 0 twice, LIST, BINPUT 0): the full repr
+  // would be 2^40 lists long (cut at 16 MiB).
+  std::string p("]q\x00", 3);
+  for (int i = 0; i < 40; ++i) p += std::string("(h\x00h\x00lq\x00", 8);
+  p += ".";
+  const pickle::Document doc = pickle::open_memory(bytes_of(p));
+  REQUIRE(doc.root.is_list());
+  for (const std::size_t n : {std::size_t{0}, std::size_t{3}, std::size_t{10}, std::size_t{60}, std::size_t{1000}}) {
+    CAPTURE(n);
+    const std::string r = doc.root.repr(n);
+    CHECK(r.size() <= std::max<std::size_t>(n, 3));
+    CHECK(r.size() >= 3);
+    CHECK(r.substr(r.size() - 3) == "...");
+    CHECK(doc.root.repr(n) == r);
+  }
+  CHECK(doc.root.repr(1000).rfind("[[[[", 0) == 0);
+  // A short value is whole; a long str is cut at a character boundary.
+  CHECK(pickle::Value::from_int(42).repr(2) == "42");
+  CHECK(pickle::Value::from_str("ab").repr(4) == "'ab'");
+  const std::string accents = pickle::Value::from_str("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9").repr(8);
+  CHECK(accents == "'\xc3\xa9\xc3\xa9...");  // 5 bytes kept, not 5 and half a character
+}

@@ -110,7 +110,7 @@ void read_epoch_series(const pickle::Value& dict, std::string_view key, Series<R
   if (!d.is_dict()) schema_fail(key_repr(key), "dict", d);
   out.reserve(std::min<std::size_t>(d.size(), 1024));
   for (const auto& [k, v] : d.dict_items()) {
-    if (!k.is_int()) schema_fail(key_repr(key) + "[" + k.repr() + "]", "an int epoch key", k);
+    if (!k.is_int()) schema_fail(key_repr(key) + "[" + k.repr(pickle::kMessageRepr) + "]", "an int epoch key", k);
     const std::int64_t e = k.as_int();
     auto path = [&] { return key_repr(key) + "[" + std::to_string(e) + "]"; };
     if (e < 0 || e >= kMaxEpochs) (void)epoch_of(e, path());  // throws
@@ -128,7 +128,7 @@ void read_eval_series(const pickle::Value& d, std::string_view key, ResultsCount
   std::string_view last_set;  // keys come grouped by set: look a set up once per group
   Series<Real>* series = nullptr;
   for (const auto& [k, v] : d.dict_items()) {
-    if (!k.is_str()) schema_fail(key_repr(key) + "[" + k.repr() + "]", "a 'set@epoch' str key", k);
+    if (!k.is_str()) schema_fail(key_repr(key) + "[" + k.repr(pickle::kMessageRepr) + "]", "a 'set@epoch' str key", k);
     const std::string_view name = k.as_str();
     auto path = [&] { return key_repr(key) + "['" + std::string(name) + "']"; };
     const std::size_t at = name.rfind('@');
@@ -337,9 +337,9 @@ ArchResults<Real> convert_arch(const pickle::Value& s, const std::shared_ptr<con
   const pickle::Value& all = field(s, "all_results");
   if (!all.is_dict()) schema_fail("['all_results']", "dict", all);
   for (const auto& [k, v] : all.dict_items()) {
-    const std::string path = "['all_results'][" + k.repr() + "]";
+    const std::string path = "['all_results'][" + k.repr(pickle::kMessageRepr) + "]";
     if (!k.is_tuple() || k.size() != 2 || !k[0].is_str())
-      schema_fail("['all_results'][" + k.repr() + "]", "a (dataset, seed) tuple key", k);
+      schema_fail("['all_results'][" + k.repr(pickle::kMessageRepr) + "]", "a (dataset, seed) tuple key", k);
     if (!options.wants_dataset(k[0].as_str())) continue;
     try {
       ResultsCount<Real> run = take_run<Real>(v, storages, options.final_epoch_only);
@@ -353,8 +353,8 @@ ArchResults<Real> convert_arch(const pickle::Value& s, const std::shared_ptr<con
   const pickle::Value& ds = field(s, "dataset_seed");
   if (!ds.is_dict()) schema_fail("['dataset_seed']", "dict", ds);
   for (const auto& [k, v] : ds.dict_items()) {
-    if (!k.is_str()) schema_fail("['dataset_seed'][" + k.repr() + "]", "a dataset name key", k);
-    const std::string path = "['dataset_seed'][" + k.repr() + "]";
+    if (!k.is_str()) schema_fail("['dataset_seed'][" + k.repr(pickle::kMessageRepr) + "]", "a dataset name key", k);
+    const std::string path = "['dataset_seed'][" + k.repr(pickle::kMessageRepr) + "]";
     if (!v.is_list() && !v.is_tuple() && !v.is_set()) schema_fail(path, "list", v);
     if (!options.wants_dataset(k.as_str())) {
       a.skipped_datasets.emplace_back(k.as_str());

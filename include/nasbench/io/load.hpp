@@ -130,7 +130,7 @@ std::vector<HpResults<Real>> arch_entry_results(const pickle::Value& entry, cons
     return out;
   }
   for (const auto& [hp, v] : entry.dict_items()) {
-    if (!hp.is_str()) schema_fail(path + "[" + hp.repr() + "]", "an hp str key", hp);
+    if (!hp.is_str()) schema_fail(path + "[" + hp.repr(pickle::kMessageRepr) + "]", "an hp str key", hp);
     add(v, std::string(hp.as_str()), "['" + std::string(hp.as_str()) + "']");
   }
   return out;
@@ -186,7 +186,7 @@ template <typename Real>
     if (!infos.is_none()) {
       if (!infos.is_dict()) schema_fail("['arch2infos']", "dict", infos);
       for (const auto& [k, v] : infos.dict_items()) {
-        const std::string path = "arch2infos[" + k.repr() + "]";
+        const std::string path = "arch2infos[" + k.repr(pickle::kMessageRepr) + "]";
         if (!k.is_int()) schema_fail(path, "an int index key", k);
         const std::int64_t index = k.as_int();
         if (index < 0 || static_cast<std::size_t>(index) >= api.size())

@@ -77,7 +77,7 @@ class TensorReader {
     if (!dict.is_dict()) throw LoadError("expected a state dict, got " + std::string(dict.type_name()));
     StateDict out;
     for (const auto& [k, v] : dict.dict_items()) {
-      if (!k.is_str()) throw LoadError("state dict key " + k.repr() + " is not a str");
+      if (!k.is_str()) throw LoadError("state dict key " + k.repr(pickle::kMessageRepr) + " is not a str");
       try {
         std::string name(k.as_str());
         torch::Tensor t = (*this)(v);
@@ -89,10 +89,10 @@ class TensorReader {
           out.insert(std::move(name), std::move(t));
         }
       } catch (const LoadError& e) {
-        throw LoadError(e.message(), LoadError::kNoOffset, "[" + k.repr() + "]");
+        throw LoadError(e.message(), LoadError::kNoOffset, "[" + k.repr(pickle::kMessageRepr) + "]");
       } catch (const c10::Error& e) {  // anything LibTorch refuses is the file's fault
         throw LoadError(std::string("LibTorch refused the tensor: ") + e.what_without_backtrace(), LoadError::kNoOffset,
-                        "[" + k.repr() + "]");
+                        "[" + k.repr(pickle::kMessageRepr) + "]");
       }
     }
     return out;

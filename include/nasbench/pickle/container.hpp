@@ -239,9 +239,7 @@ class TorchStorages {
   // ('storage', torch.<T>Storage, key, location, numel[, view_metadata])
   Value load(const Value& pid, std::uint64_t offset) {
     const auto bad = [&](const std::string& why) -> LoadError {
-      std::string r = pid.repr();
-      if (r.size() > 100) r = r.substr(0, 97) + "...";
-      return LoadError("bad torch persistent id " + r + ": " + why + " in \"" + path_ + "\"", offset);
+      return LoadError("bad torch persistent id " + pid.repr(100) + ": " + why + " in \"" + path_ + "\"", offset);
     };
     if (!pid.is_tuple()) throw bad("not a tuple");
     const auto& a = pid.items();
@@ -303,7 +301,7 @@ inline void open_legacy(Document& doc, Source& file, std::size_t magic_len,
   const DismantleOnExit version_guard{version};  // the header pickles are never returned: free their cycles too
   if (!version.is_int() || version.as_int() != 1001)
     throw LoadError(
-        "unsupported legacy torch.save protocol version " + version.repr() + " in \"" + doc.path + "\"",
+        "unsupported legacy torch.save protocol version " + version.repr(80) + " in \"" + doc.path + "\"",
         magic_len);
   const std::uint64_t info_at = file.offset();
   Value sys_info = Reader(file, plain).load();
@@ -323,7 +321,7 @@ inline void open_legacy(Document& doc, Source& file, std::size_t magic_len,
   std::uint64_t pos = file.offset();
   for (const auto& k : keys.items()) {
     if (!k.is_str())
-      throw LoadError("legacy torch.save storage key " + k.repr() + " is not a str in \"" + doc.path + "\"",
+      throw LoadError("legacy torch.save storage key " + k.repr(80) + " is not a str in \"" + doc.path + "\"",
                       keys_at);
     const std::string key(k.as_str());
     StorageRecord* rec = storages.find(key);

@@ -44,6 +44,10 @@
 
 namespace nasbench::pickle {
 
+/// How many bytes of a value an error message quotes at most (Value::repr(kMessageRepr)):
+/// a key path, a value of the wrong type. Real keys are far shorter; a hostile one is cut.
+inline constexpr std::size_t kMessageRepr = 200;
+
 /// What a Value holds.
 enum class Kind : std::uint8_t {
   kNone,       ///< Python None.
@@ -454,7 +458,12 @@ class Value {
   [[nodiscard]] std::uint32_t use_count() const noexcept { return tag_ == Tag::kRef ? u_.n->refs : 1; }
 
   /// Python repr(): `('cifar10', 777)`, `{'a': 1.5}`, `OrderedDict([(1, 2)])`, ...
+  /// (at most 16 MiB, then "...").
   [[nodiscard]] std::string repr() const;
+  /// repr() for a message: at most `max_bytes` bytes; a longer one is cut (at a
+  /// character boundary) to leave room for "...". The work is bounded by
+  /// `max_bytes` too, whatever the value holds.
+  [[nodiscard]] std::string repr(std::size_t max_bytes) const;
   /// Hash consistent with operator== (1 == 1.0 == True hash alike).
   [[nodiscard]] std::size_t hash() const;
   /// Python equality (1 == 1.0; dict order ignored except between two OrderedDicts).
@@ -691,7 +700,7 @@ inline const Value* Value::find(const Value& key) const {
 }
 inline const Value& Value::at(std::string_view key) const {
   if (const Value* v = find(key)) return *v;
-  throw LoadError("missing key " + Value::from_str(key).repr() + " in " + std::string(type_name()));
+  throw LoadError("missing key " + Value::from_str(key).repr(kMessageRepr) + " in " + std::string(type_name()));
 }
 inline const Value& Value::at(std::int64_t key) const {
   if (const Value* v = find(key)) return *v;
@@ -699,7 +708,7 @@ inline const Value& Value::at(std::int64_t key) const {
 }
 inline const Value& Value::at(const Value& key) const {
   if (const Value* v = find(key)) return *v;
-  throw LoadError("missing key " + key.repr() + " in " + std::string(type_name()));
+  throw LoadError("missing key " + key.repr(kMessageRepr) + " in " + std::string(type_name()));
 }
 
 inline void Value::append(Value item) {
@@ -763,6 +772,15 @@ inline std::string Value::repr() const {
   detail::repr_into(out, *this, 0);
   if (out.size() >= detail::kMaxReprBytes) out += "...";
   return out;
+}
+inline std::string Value::repr(std::size_t max_bytes) const {
+  std::string out;
+  detail::repr_into(out, *this, 0, max_bytes + 1);  // one byte more tells a cut from an exact fit
+  if (out.size() <= max_bytes) return out;
+  std::size_t cut = max_bytes >= 3 ? max_bytes - 3 : 0;
+  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xc0) == 0x80) --cut;  // not inside a character
+  out.resize(cut);
+  return out + "...";
 }
 inline std::size_t Value::hash() const { return detail::hash_value(*this, 0); }
 inline bool operator==(const Value& a, const Value& b) { return detail::equal_values(a, b, 0); }

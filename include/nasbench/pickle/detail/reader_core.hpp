@@ -75,8 +75,7 @@ inline void Reader::truncated(std::uint64_t n) const {
 }
 
 inline void Reader::wrong(const Value& got, std::string_view expected) const {
-  std::string r = got.repr();
-  if (r.size() > 60) r = r.substr(0, 57) + "...";
+  const std::string r = got.repr(60);
   fail(opname() + " expects " + std::string(expected) + ", got " + std::string(got.type_name()) + " " + r);
 }
 
@@ -249,7 +248,7 @@ inline Value Reader::pop() {
 
 inline Value Reader::persistent(const Value& pid) {
   if (!opt_.persistent_load)
-    fail("persistent id " + pid.repr().substr(0, 60) + " needs a persistent_load (not a torch.save file?)");
+    fail("persistent id " + pid.repr(60) + " needs a persistent_load (not a torch.save file?)");
   return opt_.persistent_load(pid, op_off_);
 }
 

@@ -80,7 +80,7 @@ inline DtypeInfo Reader::parse_dtype_code(std::string_view code, bool& ok) {
 
 inline Value Reader::numpy_scalar(const std::vector<Value>& a) const {
   if (a.size() != 2 || !a[0].is_dtype() || !a[1].is_bytes())
-    fail("numpy scalar expects (dtype, bytes) arguments, got " + Value::make_tuple(a).repr().substr(0, 80));
+    fail("numpy scalar expects (dtype, bytes) arguments, got " + Value::make_tuple(a).repr(80));
   return numpy_scalar(a[0].as_dtype(), a[1].as_bytes());
 }
 
@@ -308,9 +308,7 @@ inline void Reader::build(Value& obj, const Value& state) const {
   // OrderedDict carrying `_metadata` (module versions), restored by BUILD as
   // an attribute. Attributes are not items; they are dropped.
   if (obj.is_dict() && state.is_dict()) return;
-  std::string r = state.repr();
-  if (r.size() > 60) r = r.substr(0, 57) + "...";
-  fail("BUILD with state " + r + " on a " + std::string(obj.type_name()) + " is not supported");
+  fail("BUILD with state " + state.repr(60) + " on a " + std::string(obj.type_name()) + " is not supported");
 }
 
 inline std::string Reader::unescape_string(std::string_view s) const {  // Python 2 str literal body

@@ -60,11 +60,7 @@ inline bool int_eq_double(std::int64_t i, double d) noexcept {
 }
 
 [[noreturn]] inline void fail_kind(std::string_view wanted, const Value& got) {
-  throw LoadError("expected " + std::string(wanted) + ", got " + std::string(got.type_name()) + " " + [&] {
-    std::string r = got.repr();
-    if (r.size() > 80) r = r.substr(0, 77) + "...";
-    return r;
-  }());
+  throw LoadError("expected " + std::string(wanted) + ", got " + std::string(got.type_name()) + " " + got.repr(80));
 }
 
 inline std::size_t hash_value(const Value& v, int depth);

@@ -70,13 +70,13 @@ inline std::string repr_double(double d) {
   return out;
 }
 
-inline void repr_text(std::string& out, std::string_view s, bool is_bytes) {
+inline void repr_text(std::string& out, std::string_view s, bool is_bytes, std::size_t limit = kMaxReprBytes) {
   const bool has_single = s.find('\'') != std::string_view::npos;
   const bool has_double = s.find('"') != std::string_view::npos;
   const char q = (has_single && !has_double) ? '"' : '\'';
   if (is_bytes) out += 'b';
   out += q;
-  for (std::size_t i = 0; i < s.size(); ++i) {
+  for (std::size_t i = 0; i < s.size() && out.size() < limit; ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c == static_cast<unsigned char>(q) || c == '\\') {
       out += '\\';
@@ -118,19 +118,20 @@ inline void repr_text(std::string& out, std::string_view s, bool is_bytes) {
   out += q;
 }
 
-inline void repr_into(std::string& out, const Value& v, int depth);
+inline void repr_into(std::string& out, const Value& v, int depth, std::size_t limit = kMaxReprBytes);
 
-inline void repr_seq(std::string& out, const std::vector<Value>& items, int depth) {
-  for (std::size_t i = 0; i < items.size(); ++i) {
+inline void repr_seq(std::string& out, const std::vector<Value>& items, int depth, std::size_t limit) {
+  for (std::size_t i = 0; i < items.size() && out.size() < limit; ++i) {
     if (i) out += ", ";
-    repr_into(out, items[i], depth + 1);
+    repr_into(out, items[i], depth + 1, limit);
   }
 }
 
-inline void repr_into(std::string& out, const Value& v, int depth) {
+// Appends v's repr to `out` until `out` holds `limit` bytes (Value::repr cuts there).
+inline void repr_into(std::string& out, const Value& v, int depth, std::size_t limit) {
   // Every call appends at least one character, so the cap bounds the work
   // too: a container shared many times over (memo GETs) prints exponentially.
-  if (out.size() >= kMaxReprBytes) return;
+  if (out.size() >= limit) return;
   if (depth > kMaxReprDepth) {
     out += "...";
     return;
@@ -140,17 +141,17 @@ inline void repr_into(std::string& out, const Value& v, int depth) {
     case Kind::kBool: out += v.as_bool() ? "True" : "False"; return;
     case Kind::kInt: out += std::to_string(v.as_int()); return;
     case Kind::kFloat: out += repr_double(v.as_float()); return;
-    case Kind::kStr: repr_text(out, v.as_str(), false); return;
-    case Kind::kBytes: repr_text(out, v.as_bytes(), true); return;
+    case Kind::kStr: repr_text(out, v.as_str(), false, limit); return;
+    case Kind::kBytes: repr_text(out, v.as_bytes(), true, limit); return;
     case Kind::kTuple:
       out += '(';
-      repr_seq(out, v.items(), depth);
+      repr_seq(out, v.items(), depth, limit);
       if (v.items().size() == 1) out += ',';
       out += ')';
       return;
     case Kind::kList:
       out += '[';
-      repr_seq(out, v.items(), depth);
+      repr_seq(out, v.items(), depth, limit);
       out += ']';
       return;
     case Kind::kSet:
@@ -161,7 +162,7 @@ inline void repr_into(std::string& out, const Value& v, int depth) {
         return;
       }
       out += frozen ? "frozenset({" : "{";
-      repr_seq(out, v.items(), depth);
+      repr_seq(out, v.items(), depth, limit);
       out += frozen ? "})" : "}";
       return;
     }
@@ -177,12 +178,12 @@ inline void repr_into(std::string& out, const Value& v, int depth) {
       } else {
         out += '{';
       }
-      for (std::size_t i = 0; i < items.size(); ++i) {
+      for (std::size_t i = 0; i < items.size() && out.size() < limit; ++i) {
         if (i) out += ", ";
         if (ordered) out += '(';
-        repr_into(out, items[i].first, depth + 1);
+        repr_into(out, items[i].first, depth + 1, limit);
         out += ordered ? ", " : ": ";
-        repr_into(out, items[i].second, depth + 1);
+        repr_into(out, items[i].second, depth + 1, limit);
         if (ordered) out += ')';
       }
       out += ordered ? "])" : "}";
