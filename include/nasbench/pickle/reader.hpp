@@ -29,6 +29,7 @@
 #include <nasbench/pickle/source.hpp>
 #include <nasbench/pickle/value.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cstdint>
@@ -265,9 +266,12 @@ class Reader {
   bool second_reference_ = false;  ///< a container was pushed again (GET, DUP): cycles are possible
   std::vector<Value> stack_;
   std::vector<Value> dropped_;  ///< containers released while cycles were possible (see release)
-  /// release() looks for the cycles among dropped_ when it holds this many
-  /// (so that a pickle that drops containers all along keeps no more alive than it holds).
+  /// release() looks for the cycles among dropped_ when it holds collect_at_
+  /// containers: at first kCollectDropped, then twice the containers the last look
+  /// went through (so that a pickle that drops containers all along keeps no more
+  /// alive than about twice what it holds, in amortised O(1) work per drop).
   static constexpr std::size_t kCollectDropped = 4096;
+  std::size_t collect_at_ = kCollectDropped;
   std::vector<std::size_t> marks_;
   detail::Memo memo_;
   ReaderStats stats_;

@@ -13,6 +13,7 @@ namespace nasbench::pickle {
 inline Value Reader::load() {
   stack_.clear();
   dropped_.clear();
+  collect_at_ = kCollectDropped;
   marks_.clear();
   memo_.reset();
   stats_ = ReaderStats{};
@@ -256,14 +257,17 @@ inline void Reader::release(Value&& v) noexcept {
   if (!second_reference_ || !v.is_container()) return;  // freed by its refcount when `v` goes
   try {
     dropped_.push_back(std::move(v));
-    if (dropped_.size() >= kCollectDropped) {
+    if (dropped_.size() >= collect_at_) {
       // Bounded: free the cycles among what was dropped so far (what the
       // stack, the memo or a live container still holds is left alone).
+      // The next look waits for twice as many drops as this one looked at
+      // containers, so the looks cost O(1) per drop however much they reach.
       std::vector<const Value*> dropped;
       dropped.reserve(dropped_.size());
       for (const auto& d : dropped_) dropped.push_back(&d);
-      detail::free_dropped_cycles(dropped);
+      const std::size_t looked_at = detail::free_dropped_cycles(dropped);
       dropped_.clear();
+      collect_at_ = std::max(kCollectDropped, 2 * looked_at);
     }
   } catch (...) {  // out of memory: leaking a cycle is the lesser harm
   }

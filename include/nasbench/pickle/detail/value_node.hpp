@@ -198,7 +198,8 @@ void for_each_child(const Value& v, F&& f) {
 /// with more references than those from `dropped` and from the containers
 /// found is held elsewhere (the result, a value an on_complete hook kept), and
 /// so is everything it reaches; the others are emptied, which frees them.
-inline void free_dropped_cycles(const std::vector<const Value*>& dropped) {
+/// Returns the number of containers looked at (the work done).
+inline std::size_t free_dropped_cycles(const std::vector<const Value*>& dropped) {
   std::unordered_map<const Node*, std::size_t> index;
   std::vector<Value> found;                   // one reference to each container found (counted below)
   std::vector<std::uint64_t> inside;          // its references from `dropped` and from the containers found
@@ -258,6 +259,7 @@ inline void free_dropped_cycles(const std::vector<const Value*>& dropped) {
       items.clear();
     }
   }
+  return found.size();
 }
 
 }  // namespace nasbench::pickle::detail
