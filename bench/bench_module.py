@@ -36,7 +36,8 @@ import sys
 import numpy as np
 import nasbench
 
-from module_bench_common import DATASETS, first_and_later, rate, scan, status_kib, timed  # noqa: E402
+from module_bench_common import (answerable_cases, first_and_later, rate, repeated_loads,  # noqa: E402
+                                 report_load, scan, status_kib, timed)
 
 
 def main():
@@ -48,11 +49,7 @@ def main():
     ap.add_argument("--no-queries", action="store_true")
     a = ap.parse_args()
     if a.load_only:
-        before = status_kib("VmRSS")
-        t, api = timed(lambda: nasbench.NASBench201API(a.file))
-        print(json.dumps({"load_s": t, "rss_before_kib": before, "rss_after_kib": status_kib("VmRSS"),
-                          "peak_rss_kib": status_kib("VmHWM"), "len": len(api),
-                          "evaluated": len(api.evaluated_indexes)}))
+        report_load(lambda: nasbench.NASBench201API(a.file))
         return
     child = subprocess.run([sys.executable, os.path.abspath(__file__), a.file, "--load-only"],
                            stdout=subprocess.PIPE, check=True, universal_newlines=True)
@@ -64,13 +61,7 @@ def main():
     if a.no_queries:
         print(json.dumps(out, indent=1))
         return
-    loads = []
-    api = None
-    for _ in range(max(1, a.load_repeat)):
-        api = None
-        gc.collect()
-        t, api = timed(lambda: nasbench.NASBench201API(a.file))
-        loads.append(t)
+    loads, api = repeated_loads(lambda: nasbench.NASBench201API(a.file), a.load_repeat)
     out["load_s"] = loads
     out["load_s_median"] = statistics.median(loads)
     evaluated = list(api.evaluated_indexes)
@@ -81,14 +72,7 @@ def main():
     out["scan_warm_s"] = statistics.median(timed(lambda: scan(api, evaluated))[0] for _ in range(3))
     out["scan_sums"] = sums
 
-    cases = []
-    for i in evaluated:
-        for d in DATASETS:
-            try:
-                api.get_more_info(i, d, None, "200", False)
-                cases.append((i, d))
-            except nasbench.QueryError:
-                pass
+    cases = answerable_cases(api, evaluated, nasbench.QueryError)
     out["cases"] = len(cases)
     gmi = {"is_random=False": rate(lambda i, d: api.get_more_info(i, d, None, "200", False), cases, a.min_time),
            "is_random=True": rate(lambda i, d: api.get_more_info(i, d, None, "200", True), cases, a.min_time)}

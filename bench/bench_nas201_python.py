@@ -26,7 +26,6 @@ and nas_201_api are imported before anything is timed. Prints one JSON object:
 - the same checks as bench_module.py (sums, nansums, find_best's answer).
 """
 import argparse
-import gc
 import json
 import os
 import random
@@ -34,7 +33,8 @@ import statistics
 import subprocess
 import sys
 
-from module_bench_common import DATASETS, first_and_later, rate, scan, status_kib, timed  # noqa: E402
+from module_bench_common import (answerable_cases, first_and_later, rate, repeated_loads,  # noqa: E402
+                                 report_load, scan, status_kib, timed)
 
 
 def main():
@@ -52,11 +52,7 @@ def main():
     from nas_201_api import NASBench201API
 
     if a.load_only:
-        before = status_kib("VmRSS")
-        t, api = timed(lambda: NASBench201API(a.file, verbose=False))
-        print(json.dumps({"load_s": t, "rss_before_kib": before, "rss_after_kib": status_kib("VmRSS"),
-                          "peak_rss_kib": status_kib("VmHWM"), "len": len(api),
-                          "evaluated": len(api.evaluated_indexes)}))
+        report_load(lambda: NASBench201API(a.file, verbose=False))
         return
     child = subprocess.run([sys.executable, os.path.abspath(__file__), a.nas201, a.file, "--load-only"],
                            stdout=subprocess.PIPE, check=True, universal_newlines=True)
@@ -64,15 +60,7 @@ def main():
                nas_201_api.NAS_BENCH_201_API_VERSION, os.path.abspath(a.nas201), sys.version.split()[0],
                torch.__version__, np.__version__),
            "file": a.file, "file_bytes": os.path.getsize(a.file), "load_child": json.loads(child.stdout)}
-    loads = []
-    api = None
-    for _ in range(max(1, a.load_repeat)):
-        api = None
-        gc.collect()
-        t, api = timed(lambda: NASBench201API(a.file, verbose=False))
-        loads.append(t)
-        if t > 20.0:
-            break
+    loads, api = repeated_loads(lambda: NASBench201API(a.file, verbose=False), a.load_repeat, stop_after=20.0)
     out["load_s"] = loads
     out["load_s_median"] = statistics.median(loads)
     evaluated = list(api.evaluated_indexes)
@@ -83,14 +71,8 @@ def main():
     out["scan_warm_s"] = out["scan_first_s"]  # nothing is cached: one loop is enough (see the docstring)
     out["scan_sums"] = sums
 
-    cases = []
-    for i in evaluated:
-        for d in DATASETS:
-            try:
-                api.get_more_info(i, d, None, "200", False)
-                cases.append((i, d))
-            except Exception:  # noqa: BLE001 (the API raises ValueError / KeyError / AssertionError)
-                pass
+    # the API raises ValueError / KeyError / AssertionError there
+    cases = answerable_cases(api, evaluated, Exception)  # noqa: BLE001
     out["cases"] = len(cases)
     random.seed(0)
     out["get_more_info_per_s"] = {

@@ -33,15 +33,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "fixtures"))
 
-DATASETS = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
-
-
-def status_kib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return -1
+from module_bench_common import DATASETS, status_kib  # noqa: E402 (bench/, this script's directory)
 
 
 def load_file(path):

@@ -1,6 +1,9 @@
 """What bench_module.py (nasbench) and bench_nas201_python.py (the real nas_201_api) measure
-the same way: the datasets, /proc/self/status fields, call rates, timings, the full scan loop.
-Both scripts import it from their own directory (bench/)."""
+the same way: the datasets, /proc/self/status fields, loads, call rates, timings, the full scan
+loop (bench_python.py takes the datasets and status_kib too). The scripts import it from their
+own directory (bench/)."""
+import gc
+import json
 import statistics
 import time
 
@@ -33,6 +36,43 @@ def timed(fn):
     t = time.perf_counter()
     r = fn()
     return time.perf_counter() - t, r
+
+
+def report_load(load):
+    """A child's report (--load-only): one load(), its time, VmRSS before and after, VmHWM, as JSON."""
+    before = status_kib("VmRSS")
+    t, api = timed(load)
+    print(json.dumps({"load_s": t, "rss_before_kib": before, "rss_after_kib": status_kib("VmRSS"),
+                      "peak_rss_kib": status_kib("VmHWM"), "len": len(api),
+                      "evaluated": len(api.evaluated_indexes)}))
+
+
+def repeated_loads(load, repeat, stop_after=None):
+    """`repeat` (at least one) timed load() calls, each once the previous API is freed: (seconds, the
+    last API). stop_after: no further load once one took longer than that many seconds."""
+    loads, api = [], None
+    for _ in range(max(1, repeat)):
+        api = None
+        gc.collect()
+        t, api = timed(load)
+        loads.append(t)
+        if stop_after is not None and t > stop_after:
+            break
+    return loads, api
+
+
+def answerable_cases(api, evaluated, errors):
+    """The (index, dataset) pairs, over `evaluated` x DATASETS, whose get_more_info(i, d, None, '200',
+    False) answers rather than raising one of `errors`."""
+    cases = []
+    for i in evaluated:
+        for d in DATASETS:
+            try:
+                api.get_more_info(i, d, None, "200", False)
+                cases.append((i, d))
+            except errors:
+                pass
+    return cases
 
 
 def first_and_later(fn, later):
