@@ -20,13 +20,14 @@ namespace {
 
 // One finished run and what it was asked to do.
 struct PyTrace {
-  std::string algo, space, dataset, hp;
+  std::string space;                    ///< "tss" or "sss"
   std::uint64_t seed = 0;
-  double time_budget = 0;
-  nasbench::search::Config config;
+  nasbench::search::Config config;      ///< the algorithm, its options and the task (dataset, budget, hp)
   nasbench::search::Trace trace;
   std::string best_arch;                ///< empty when the run evaluated nothing
   std::optional<double> test_accuracy;  ///< the final choice's seed-mean test accuracy (full schedule)
+
+  [[nodiscard]] std::string algo() const { return std::string(nasbench::search::to_string(config.algorithm)); }
 };
 
 py::object optional_float(const std::optional<double>& v) { return v ? py::object(py::float_(*v)) : py::none(); }
@@ -114,22 +115,14 @@ py::object run_search(const PyAPI<Real>& p, nasbench::search::Config config, con
     py::gil_scoped_release release;
     std::shared_lock<std::shared_mutex> lock(p.mutex);
     const nasbench::BasicAPI<Real>& api = p.api;
-    if (std::find(search::kSearchDatasets.begin(), search::kSearchDatasets.end(), c.dataset) ==
-        search::kSearchDatasets.end())
-      throw nasbench::unknown_value("dataset", c.dataset, search::kSearchDatasets, " for a search");
     config.task.time_budget = c.time_budget.value_or(search::default_time_budget(api.search_space(), c.dataset));
     std::vector<search::Trace> traces = search::run_many(api, config, c.seed, runs, c.threads);
     const std::string space = api.search_space() == nasbench::SearchSpace::kSize ? "sss" : "tss";
     for (std::size_t k = 0; k < traces.size(); ++k) {
       PyTrace t;
-      t.algo = std::string(search::to_string(config.algorithm));
       t.space = space;
-      t.dataset = c.dataset;
-      t.hp = c.hp;
       t.seed = c.seed + k;
-      t.time_budget = config.task.time_budget;
       t.config = config;
-      t.config.task.trials.reset();  // the table is the API's; a Trace does not keep it alive
       t.trace = std::move(traces[k]);
       const int best = t.trace.best_index();
       if (best >= 0) t.best_arch = api.arch(best);
@@ -232,12 +225,12 @@ void bind_search(py::module_& m) {
       "regularized_evolution, reinforce, bohb): simulated training with the recorded times, the same traces as "
       "`nasbench search` (and, for RS, REA and REINFORCE, as the scripts with --rand_seed).");
   py::class_<PyTrace>(s, "Trace", "One search run: its evaluations in order and the best architecture after each.")
-      .def_property_readonly("algo", [](const PyTrace& t) { return t.algo; }, "'rs', 'rea', 'reinforce' or 'bohb'")
+      .def_property_readonly("algo", [](const PyTrace& t) { return t.algo(); }, "'rs', 'rea', 'reinforce' or 'bohb'")
       .def_property_readonly("space", [](const PyTrace& t) { return t.space; }, "'tss' or 'sss'")
-      .def_property_readonly("dataset", [](const PyTrace& t) { return t.dataset; })
-      .def_property_readonly("hp", [](const PyTrace& t) { return t.hp; })
+      .def_property_readonly("dataset", [](const PyTrace& t) { return t.config.task.dataset; })
+      .def_property_readonly("hp", [](const PyTrace& t) { return t.config.task.hp; })
       .def_property_readonly("seed", [](const PyTrace& t) { return t.seed; })
-      .def_property_readonly("time_budget", [](const PyTrace& t) { return t.time_budget; })
+      .def_property_readonly("time_budget", [](const PyTrace& t) { return t.config.task.time_budget; })
       .def_property_readonly("options", &options_dict, "the algorithm's options, as the CLI's --json names them")
       .def_property_readonly(
           "history", [](const PyTrace& t) { return history_of(t); },
@@ -276,12 +269,12 @@ void bind_search(py::module_& m) {
           "to_dict",
           [](const PyTrace& t) {
             py::dict d;
-            d["algo"] = t.algo;
+            d["algo"] = t.algo();
             d["space"] = t.space;
-            d["dataset"] = t.dataset;
+            d["dataset"] = t.config.task.dataset;
             d["seed"] = t.seed;
-            d["time_budget"] = t.time_budget;
-            d["hp"] = t.hp;
+            d["time_budget"] = t.config.task.time_budget;
+            d["hp"] = t.config.task.hp;
             for (auto kv : options_dict(t)) d[kv.first] = kv.second;
             py::list history;
             for (const auto& e : t.trace.history) {
@@ -302,7 +295,7 @@ void bind_search(py::module_& m) {
       .def("__repr__", [](const PyTrace& t) {
         char buf[160];
         std::snprintf(buf, sizeof buf, "Trace(algo='%s', seed=%llu, evaluations=%zu, total_time=%.6g, best_index=%d)",
-                      t.algo.c_str(), static_cast<unsigned long long>(t.seed), t.trace.history.size(),
+                      t.algo().c_str(), static_cast<unsigned long long>(t.seed), t.trace.history.size(),
                       t.trace.total_time(), t.trace.best_index());
         return std::string(buf);
       });
