@@ -46,7 +46,7 @@ inline std::vector<std::uint8_t> fix_checksums(std::vector<std::uint8_t> b) {
   put_u64(b, 16, b.size());
   const std::uint64_t idx_off = get_u64(b, 40), idx_size = get_u32(b, 48);
   if (inside(idx_off, idx_size, b.size())) {
-    for (std::uint64_t at = idx_off; at + 16 <= idx_off + idx_size; at += 16) {
+    for (std::uint64_t at = idx_off; at + 16 <= idx_off + idx_size; at += 16) {  // head and data records
       const std::uint64_t off = get_u64(b, at), n = get_u32(b, at + 8);
       if (off != 0 && inside(off, n, b.size())) put_u32(b, at + 12, crc(b, off, n));
     }

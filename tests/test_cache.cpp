@@ -60,6 +60,9 @@ TEST_CASE("a cache opened by many threads at once materializes each architecture
     for (const char* ds : {"cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"}) {
       expected.push_back(nasbench::to_json(original.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean())));
       expected.push_back(nasbench::to_json(original.find_best(ds, std::string(ds) == "cifar10" ? "ori-test" : "x-valid", std::nullopt, 1e9, "200")));
+      // Earlier epochs and the time sums: the first reads of a data block race to check it.
+      expected.push_back(answer_or_error([&] { return nasbench::to_json(original.get_more_info(index, ds, 3, "200", nasbench::SeedChoice::mean())); }));
+      expected.push_back(answer_or_error([&] { return nasbench::to_json(original.get_cost_info(index, ds, "200")); }));
     }
   for (int round = 0; round < 10; ++round) {
     const auto api = nasbench::NASBench201API::load(cache);
@@ -71,11 +74,63 @@ TEST_CASE("a cache opened by many threads at once materializes each architecture
           for (const char* ds : {"cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"}) {
             out.push_back(nasbench::to_json(api.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean())));
             out.push_back(nasbench::to_json(api.find_best(ds, std::string(ds) == "cifar10" ? "ori-test" : "x-valid", std::nullopt, 1e9, "200")));
+            out.push_back(answer_or_error([&] { return nasbench::to_json(api.get_more_info(index, ds, 3, "200", nasbench::SeedChoice::mean())); }));
+            out.push_back(answer_or_error([&] { return nasbench::to_json(api.get_cost_info(index, ds, "200")); }));
           }
       });
     for (auto& t : threads) t.join();
     for (const auto& out : results) CHECK(out == expected);
   }
+  std::remove(cache.c_str());
+}
+
+TEST_CASE("a cache's series are read in place: no per-epoch copy, the data blocks checked on first read", "[api][cache]") {
+  const std::string dir = fixture_dir();
+  if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
+  const auto original = nasbench::NASBench201API::load(dir + "/tiny.pth");
+  const std::string cache = temp_path("inplace.cache");
+  nasbench::write_cache(original, cache);
+  const auto api = nasbench::NASBench201API::load(cache);
+  const int index = api.evaluated_indexes().front();
+  const auto& run = api.query_meta_info_by_index(index, "200").results().front();
+  const auto& orig = original.query_meta_info_by_index(index, "200").results().front();
+  CHECK(run.train_losses.borrowed());
+  CHECK(run.storage != nullptr);  // the mapping, kept alive by the run
+  CHECK(run.train_losses.values() == orig.train_losses.values());
+  CHECK(nasbench::to_json(run.get_times()) == nasbench::to_json(orig.get_times()));
+  // A copy of a run outlives the API: it holds the mapping.
+  nasbench::ResultsCount<double> copy = run;
+  CHECK(copy.train_losses.values() == orig.train_losses.values());
+  // Changing a borrowed series makes it an owned copy; the file is untouched.
+  auto mutable_api = nasbench::NASBench201API::load(cache);
+  auto& ar = mutable_api.mutable_meta_info_by_index(index, "200");
+  const std::string ds = ar.datasets().front().name;
+  ar.reset_pseudo_train_times(ds, std::nullopt, 2.5);
+  const auto changed = ar.query(ds).front().second->get_train();
+  CHECK(changed.cur_time == 2.5);
+  CHECK(nasbench::verify_cache(cache).with_results == api.evaluated_indexes().size());
+
+  // A corrupted value of an early epoch: opening and the last-epoch queries
+  // do not read the data block; the first read of an earlier epoch (or
+  // verify_cache) is a LoadError naming the block, every time.
+  std::string bytes = read_file(cache);
+  // The first data block starts where the meta section (padded to 8 bytes) ends.
+  std::uint64_t meta_off = 0, meta_size = 0;
+  for (int k = 7; k >= 0; --k) meta_off = (meta_off << 8) | static_cast<unsigned char>(bytes[24 + static_cast<std::size_t>(k)]);
+  for (int k = 3; k >= 0; --k) meta_size = (meta_size << 8) | static_cast<unsigned char>(bytes[32 + static_cast<std::size_t>(k)]);
+  const auto at = static_cast<std::size_t>(meta_off + meta_size);
+  REQUIRE(at % 8 == 0);
+  bytes[at] = static_cast<char>(bytes[at] ^ 0x40);  // the first value of the first architecture's first series
+  const std::string bad = temp_path("inplace-bad.cache");
+  { std::ofstream(bad, std::ios::binary) << bytes; }
+  const auto broken = nasbench::NASBench201API::load(bad);
+  const int first = broken.evaluated_indexes().front();
+  CHECK_NOTHROW(broken.get_more_info(first, ds, std::nullopt, "200", nasbench::SeedChoice::mean()));
+  CHECK_THROWS_WITH(broken.get_more_info(first, ds, 0, "200", nasbench::SeedChoice::mean()),
+                    Catch::Contains("checksum mismatch in the data block of architecture " + std::to_string(first)));
+  CHECK_THROWS_AS(broken.get_more_info(first, ds, 0, "200", nasbench::SeedChoice::mean()), nasbench::LoadError);
+  CHECK_THROWS_WITH(nasbench::verify_cache(bad), Catch::Contains("data block"));
+  std::remove(bad.c_str());
   std::remove(cache.c_str());
 }
 
@@ -140,14 +195,18 @@ TEST_CASE("a truncated, corrupted or other-version cache is a LoadError, never a
         } catch (const nasbench::LoadError&) {
           ++failures;
         }
+        INFO("byte " << i << " ^ " << int(x));
+        CHECK_THROWS_AS(nasbench::verify_cache(bad), nasbench::LoadError);  // the full check, at once
       }
     CHECK(failures == tries);
   }
   SECTION("another format version") {
     std::string copy = data;
-    copy[8] = 2;
+    copy[8] = 1;  // the previous format: per-architecture blocks decoded into the heap
     { std::ofstream(bad, std::ios::binary) << copy; }
-    CHECK_THROWS_WITH(nasbench::NASBench201API::load(bad), Catch::Contains("format version 2") && Catch::Contains("reads version 1"));
+    CHECK_THROWS_WITH(nasbench::NASBench201API::load(bad), Catch::Contains("format version 1") &&
+                                                                Catch::Contains("reads version 2") &&
+                                                                Catch::Contains("nasbench convert"));
   }
   SECTION("appended bytes") {
     { std::ofstream(bad, std::ios::binary) << data << "x"; }

@@ -221,6 +221,36 @@ class Convert(unittest.TestCase):
         self.assertEqual((rc1, rc2), (0, 0))
         self.assertEqual(json.loads(info1)["hps"], json.loads(info2)["hps"])
 
+    def test_verify_checks_every_block(self):
+        rc, _, err = run("convert", os.path.join(FX, "tiny.pth"), self.cache)
+        self.assertEqual(rc, 0, err)
+        rc, out, err = run("verify", "--json", self.cache)
+        self.assertEqual(rc, 0, err)
+        report = json.loads(out)
+        self.assertTrue(report["ok"])
+        self.assertEqual(report["bytes"], os.path.getsize(self.cache))
+        self.assertGreater(report["with_results"], 0)
+        self.assertGreater(report["columns"], 0)
+        rc, out, _ = run("verify", self.cache)
+        self.assertEqual(rc, 0)
+        self.assertIn("intact", out)
+        # One byte of the first data block (right after the meta section, padded to 8):
+        # `info` does not read it, `verify` finds it.
+        with open(self.cache, "rb") as f:
+            data = bytearray(f.read())
+        meta_end = int.from_bytes(data[24:32], "little") + int.from_bytes(data[32:36], "little")
+        data[meta_end + 1] ^= 0x10
+        with open(self.cache, "wb") as f:
+            f.write(bytes(data))
+        rc, _, err = run("info", self.cache)
+        self.assertEqual(rc, 0, err)
+        rc, out, err = run("verify", self.cache)
+        self.assertEqual(rc, 1)
+        self.assertIn("checksum mismatch in the data block of architecture", err)
+        self.assertIn("at byte", err)
+        rc, _, err = run("verify")
+        self.assertEqual(rc, 2)
+
     def test_convert_errors_leave_no_file(self):
         rc, _, err = run("convert", "/nonexistent/file.pth", self.cache)
         self.assertEqual(rc, 1)

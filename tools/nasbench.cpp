@@ -293,6 +293,14 @@ int run_main(int argc, char** argv) {
                "keep only the last epoch of each series (headline numbers in a fraction of the memory; "
                "other epochs are QueryErrors)");
 
+  std::string verify_file;
+  bool verify_json = false;
+  auto* verify = app.add_subcommand(
+      "verify", "Check every block of a cache file now (opening checks the header, list and index; the rest is "
+                "checked when first used): exit 0 when intact, 1 with the first problem and its byte offset");
+  verify->add_option("CACHE", verify_file, "the cache file (written by nasbench convert)")->required();
+  verify->add_flag("--json", verify_json, "print one JSON object");
+
   std::string file;
   bool info_json = false;
   auto* info = app.add_subcommand("info", "Summarise a benchmark file: architectures, schedules, seeds per dataset");
@@ -376,6 +384,25 @@ int run_main(int argc, char** argv) {
           space_name.empty() ? std::nullopt : std::optional(nasbench::parse_search_space(space_name));
       if (use_float) return run(nasbench::open_nats<float>(path, space, fast_mode, options));
       return run(nasbench::open_nats<double>(path, space, fast_mode, options));
+    }
+    if (*verify) {
+      const auto start = std::chrono::steady_clock::now();
+      const nasbench::CacheCheck c = nasbench::verify_cache(verify_file);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (verify_json)
+        std::cout << json{{"file", verify_file},
+                          {"ok", true},
+                          {"bytes", c.bytes},
+                          {"architectures", c.architectures},
+                          {"with_results", c.with_results},
+                          {"columns", c.columns}}
+                         .dump()
+                  << '\n';
+      else
+        std::printf("%s: intact (%llu bytes; %zu architectures, %zu with results; %zu find_best columns) in %.2f s\n",
+                    verify_file.c_str(), static_cast<unsigned long long>(c.bytes), c.architectures, c.with_results,
+                    c.columns, seconds);
+      return 0;
     }
     if (*convert) {
       if (load_options.final_epoch_only) {

@@ -3,8 +3,11 @@
 /// The byte layout of nasbench's cache files, and its bounds-checked encoder
 /// and decoder (BlockWriter, BlockReader).
 ///
-/// Layout (format version 1; every integer little-endian, every float an IEEE
-/// binary64, a string is a u32 length + its UTF-8 bytes, a CRC is zlib's crc32):
+/// Layout (format version 2; every integer little-endian, every float an IEEE
+/// binary64, a string is a u32 length + its UTF-8 bytes, a CRC is zlib's
+/// crc32). It is made to be read in place: the per-epoch values are never
+/// decoded into the heap, and the queries most scripts run (the last epoch,
+/// the time totals, find_best) read only the small parts.
 ///
 /// - header, 80 bytes: [0,8) magic "NB201CAC"; [8,12) u32 format version;
 ///   [12,16) u32 header size (80); [16,24) u64 file size; then three section
@@ -13,29 +16,45 @@
 /// - meta: library version string, file name, class name, u8 bytes per value
 ///   of the tables written (8: double, 4: float; float tables do not reuse the
 ///   find_best columns of double ones), u32 count + every
-///   architecture string (meta_archs), u32 count + i32 evaluated indexes.
-/// - index: per architecture, `u64 offset, u32 size, u32 crc32` of its block
-///   (offset 0: no results).
-/// - an architecture block: u32 number of schedules, then per schedule the hp
-///   string and its ArchResults: i32 arch_index, arch_str, u8 clear_net_done,
-///   u32 runs, each run (ResultsCount: dataset, i32 seed, i32 epochs, f64
-///   params, f64 flop, latency (u8 present, u32 n, f64 x n), arch_config
-///   (name, i32 channel, i32 num_cells, arch_str, channels, genotype, i32
-///   class_num), series train_acc1es, train_acc5es, train_losses, u8 + series
-///   train_times, u32 + eval names, u32 + (set name, series acc1es, losses,
-///   times) per eval set, u8 eval_times_usable), then u32 datasets, each a name,
-///   u32 + i32 seeds (dataset_seed).
-/// - a series: u32 extent, u8 0 (every epoch present) or 1 (a presence byte
-///   per epoch follows the values), f64 x extent.
+///   architecture string (meta_archs), u32 count + i32 evaluated indexes,
+///   zeros to a multiple of 8 bytes (every byte of the file is under a checksum).
+/// - index: per architecture 32 bytes, two records `u64 offset, u32 size,
+///   u32 crc32`: its head block, then its data block (offset 0: no results).
+/// - a head block (read and checked when the architecture is first used):
+///   u32 number of schedules, then per schedule the hp string and its
+///   ArchResults: i32 arch_index, arch_str, u8 clear_net_done, u32 runs, each
+///   run (ResultsCount: dataset, i32 seed, i32 epochs, f64 params, f64 flop,
+///   latency (u8 present, u32 n, f64 x n), arch_config (name, i32 channel,
+///   i32 num_cells, arch_str, channels, genotype, i32 class_num), series
+///   train_acc1es, train_acc5es, train_losses, u8 + series train_times, u32 +
+///   eval names, u32 + (set name, series acc1es, losses, times) per eval set,
+///   u8 eval_times_usable, then its time sums: u32 count (1 + eval names),
+///   each u8 flags (1: a numpy sum, 2: a Python sum), u32 values summed, then
+///   per flag the sum of the values and the sum of the values rounded to
+///   float (what float tables report)), then u32 datasets, each a name, u32 +
+///   i32 seeds (dataset_seed).
+/// - a series in a head block: u32 extent, u8 flags (1: presence bytes, 2:
+///   the last epoch has a value, 4: a running total is stored), then per flag
+///   f64 last value, f64 running total of the last epoch and the same total
+///   over the values rounded to float, then the u64 offset of its values in
+///   the architecture's data block.
+/// - a data block (checked on the first read of an epoch other than the
+///   last: most queries never read it): per series f64 x extent, then (flag
+///   1) a presence byte per epoch, each series starting 8-byte aligned, and
+///   zeros to a multiple of 8 bytes (the blocks follow the meta section one
+///   after the other, so each starts aligned).
 /// - columns (find_best, computed when the cache is written): a table of
 ///   contents (u32 count, then per column the hp, dataset and set strings, the
 ///   u64 offset relative to the section, u32 size and u32 crc of its body; the
 ///   section record's crc covers this table only), then the bodies: u32 n, n x
 ///   (i32 index, f64 flops, f64 params, f64 accuracy, cost error, metric error).
 ///
-/// A block is checked against its CRC when first read; any mismatch, version
-/// or bound violation is a LoadError naming the file and the byte offset.
-/// Trained weights are not stored (write_cache refuses runs that hold them).
+/// Every offset and length read from the file is bounds-checked before use;
+/// any mismatch, version or bound violation is a LoadError naming the file
+/// and the byte offset. `verify_cache()` (`nasbench verify`) checks every
+/// block at once. Trained weights are not stored (write_cache refuses runs
+/// that hold them). Files of format version 1 (earlier nasbench) are
+/// refused with a LoadError that says to convert again.
 
 #include <zlib.h>
 
@@ -59,7 +78,7 @@
 namespace nasbench {
 
 /// The cache format this nasbench writes and reads.
-inline constexpr std::uint32_t kCacheFormatVersion = 1;
+inline constexpr std::uint32_t kCacheFormatVersion = 2;
 /// The first 8 bytes of a cache file.
 inline constexpr std::string_view kCacheMagic{"NB201CAC", 8};
 
@@ -113,15 +132,9 @@ class BlockWriter {
     u32(s.size);
     u32(s.crc);
   }
-  template <typename Real>
-  void series(const Series<Real>& s) {
-    const auto& values = s.raw_values();
-    const auto& present = s.presence();
-    count(values.size());
-    const bool all = s.dense() || std::all_of(present.begin(), present.end(), [](std::uint8_t p) { return p != 0; });
-    u8(all ? 0 : 1);
-    for (Real v : values) f64(static_cast<double>(v));
-    if (!all) bytes.insert(bytes.end(), present.begin(), present.end());
+  /// Zero bytes up to a multiple of `n` (data blocks keep their values 8-byte aligned).
+  void align(std::size_t n) {
+    while (bytes.size() % n != 0) bytes.push_back(0);
   }
   /// Overwrites 4 bytes at `at` (a u32 written earlier).
   void patch_u32(std::size_t at, std::uint32_t v) {
@@ -187,31 +200,6 @@ class BlockReader {
     if (min_size > 0 && n > (end_ - pos_) / min_size)
       fail_at(std::string("count of ") + what + " (" + std::to_string(n) + ") larger than the data left", at);
     return n;
-  }
-  template <typename Real>
-  void series(Series<Real>& out, const char* what) {
-    const std::uint64_t at = pos_;
-    const std::uint32_t n = u32(what);
-    if (n > static_cast<std::uint64_t>(kMaxEpochs)) fail_at(std::string(what) + ": " + std::to_string(n) + " epochs", at);
-    const std::uint8_t kind = u8(what);
-    if (kind > 1) fail_at(std::string(what) + ": bad series kind " + std::to_string(kind), at);
-    const unsigned char* p = take(std::uint64_t{n} * 8, what);
-    std::vector<Real> values(n);
-    for (std::uint32_t i = 0; i < n; ++i) {
-      std::uint64_t b = 0;
-      for (int k = 7; k >= 0; --k) b = (b << 8) | p[8 * i + static_cast<std::uint32_t>(k)];
-      double v;
-      std::memcpy(&v, &b, 8);
-      values[i] = static_cast<Real>(v);
-    }
-    std::vector<std::uint8_t> present;  // empty: every epoch present
-    if (kind == 1) {
-      const unsigned char* q = take(n, what);
-      present.assign(q, q + n);
-      for (std::uint32_t i = 0; i < n; ++i)
-        if (q[i] > 1) fail_at(std::string(what) + ": bad presence byte", pos_ - n + i);
-    }
-    out.assign(std::move(values), std::move(present));
   }
   void expect_end(const char* what) const {
     if (pos_ != end_) fail(std::string(what) + ": " + std::to_string(end_ - pos_) + " unexpected trailing bytes");

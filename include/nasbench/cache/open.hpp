@@ -42,42 +42,72 @@ class Mapping {
   platform::MappedFile file_;  ///< the whole file, read-only
 };
 
+/// The blocks of one architecture: where its head and data lie, and the
+/// data block's lazy check (its series read from it in place).
+class ArchBlocks final : public LazyChecked {
+ public:
+  Section head, data;
+  const Mapping* map = nullptr;
+  std::size_t index = 0;
+
+ protected:
+  void verify() const override {
+    if (crc32_of(map->data() + data.offset, data.size) != data.crc)
+      throw LoadError("cache file \"" + map->path() + "\": checksum mismatch in the data block of architecture " +
+                          std::to_string(index) + " (the file is corrupted; convert again)",
+                      data.offset);
+  }
+};
+
 /// The architectures (and find_best columns) of a mapped cache file.
 template <typename Real>
 class CacheSource final : public BasicAPI<Real>::Source {
  public:
   using HpResults = typename BasicAPI<Real>::HpResults;
   using Column = typename BasicAPI<Real>::Column;
-  using Entry = Section;
   struct ColumnRef {
     std::string hp, dataset, set;
     std::uint64_t offset;
     std::uint32_t size, crc;
   };
 
-  CacheSource(std::shared_ptr<const Mapping> map, std::vector<Entry> entries, Section columns,
-              std::vector<ColumnRef> column_refs)
-      : map_(std::move(map)), entries_(std::move(entries)), columns_(columns), column_refs_(std::move(column_refs)) {}
+  /// `blocks`: one per architecture, their sections checked to lie in the file.
+  CacheSource(std::shared_ptr<const Mapping> map, std::unique_ptr<ArchBlocks[]> blocks, std::size_t count,
+              Section columns, std::vector<ColumnRef> column_refs)
+      : map_(std::move(map)),
+        blocks_(std::move(blocks)),
+        count_(count),
+        columns_(columns),
+        column_refs_(std::move(column_refs)) {}
 
   [[nodiscard]] bool has_results(std::size_t index) const noexcept override {
-    return index < entries_.size() && entries_[index].offset != 0;
+    return index < count_ && blocks_[index].head.offset != 0;
   }
   [[nodiscard]] std::vector<HpResults> load(std::size_t index) const override {
-    const Entry& e = entries_.at(index);
+    if (index >= count_) throw LoadError("cache file \"" + map_->path() + "\": no architecture " + std::to_string(index));
+    const ArchBlocks& b = blocks_[index];
     const unsigned char* base = map_->data();
-    if (crc32_of(base + e.offset, e.size) != e.crc)
-      throw LoadError("cache file \"" + map_->path() + "\": checksum mismatch in the block of architecture " +
+    if (crc32_of(base + b.head.offset, b.head.size) != b.head.crc)
+      throw LoadError("cache file \"" + map_->path() + "\": checksum mismatch in the head block of architecture " +
                           std::to_string(index) + " (the file is corrupted; convert again)",
-                      e.offset);
-    BlockReader in(base, e.offset, e.offset + e.size, &map_->path());
+                      b.head.offset);
+    const DataView data{base + b.data.offset, b.data.size, &b, map_};
+    BlockReader in(base, b.head.offset, b.head.offset + b.head.size, &map_->path());
     std::vector<HpResults> out;
     const std::uint32_t n = in.count("schedules", 8);
+    out.reserve(n);
     for (std::uint32_t i = 0; i < n; ++i) {
       std::string hp = in.str("hp");
-      out.push_back(HpResults{std::move(hp), read_arch<Real>(in)});
+      out.push_back(HpResults{std::move(hp), read_arch<Real>(in, data)});
     }
     in.expect_end("architecture block");
     return out;
+  }
+  /// The find_best columns the file stores (that apply to these tables).
+  [[nodiscard]] const std::vector<ColumnRef>& column_refs() const noexcept { return column_refs_; }
+  /// Checks the data block of architecture `index` now (verify_cache).
+  void verify_data(std::size_t index) const {
+    if (has_results(index)) blocks_[index].ensure();
   }
   [[nodiscard]] std::shared_ptr<const Column> column(const std::string& hp, const std::string& dataset,
                                                      const std::string& set) const override {
@@ -110,7 +140,8 @@ class CacheSource final : public BasicAPI<Real>::Source {
 
  private:
   std::shared_ptr<const Mapping> map_;
-  std::vector<Entry> entries_;
+  std::unique_ptr<ArchBlocks[]> blocks_;
+  std::size_t count_;
   Section columns_;
   std::vector<ColumnRef> column_refs_;
 };
@@ -127,13 +158,11 @@ class CacheSource final : public BasicAPI<Real>::Source {
   return yes;
 }
 
-/// Opens a cache file written by write_cache(): reads the header, the
-/// architecture list and the index (all checksummed); the results of each
-/// architecture are read (and checked) when first used. LoadError for a file
-/// of another format version, truncated or corrupted.
+namespace detail::cache {
+
+/// open_cache(), and the source it reads from (for verify_cache()).
 template <typename Real>
-[[nodiscard]] BasicAPI<Real> open_cache(const std::string& path) {
-  using namespace detail::cache;
+std::pair<BasicAPI<Real>, std::shared_ptr<const CacheSource<Real>>> open_parts(const std::string& path) {
   auto map = std::make_shared<const Mapping>(path);
   const unsigned char* base = map->data();
   const std::uint64_t size = map->size();
@@ -152,7 +181,8 @@ template <typename Real>
   const std::uint32_t version = header.u32("version");
   if (version != kCacheFormatVersion)
     throw fail("format version " + std::to_string(version) + ", this nasbench (" + std::string(kVersion) +
-                   ") reads version " + std::to_string(kCacheFormatVersion) + "; convert the benchmark again",
+                   ") reads version " + std::to_string(kCacheFormatVersion) +
+                   "; convert the benchmark again (nasbench convert ORIGINAL " + file + ")",
                8);
   if (header.u32("header size") != kHeaderSize) throw fail("bad header size", 12);
   if (crc32_of(base, 72) != BlockReader(base, 72, 76, &file).u32("header crc"))
@@ -191,17 +221,30 @@ template <typename Real>
     i = meta.i32("evaluated index");
     if (i < 0 || static_cast<std::uint32_t>(i) >= n) meta.fail("evaluated index " + std::to_string(i) + " out of range");
   }
+  for (int pad = 0; pad < 8 && meta.offset() < sections[0].offset + sections[0].size; ++pad)
+    if (meta.u8("padding") != 0) meta.fail_at("nonzero padding after the architecture list", meta.offset() - 1);
   meta.expect_end("architecture list");
 
-  if (sections[1].size != std::uint64_t{n} * 16)
+  if (sections[1].size != std::uint64_t{n} * 32)
     throw fail("index of " + std::to_string(sections[1].size) + " bytes for " + std::to_string(n) + " architectures",
                sections[1].offset);
   BlockReader index(base, sections[1].offset, sections[1].offset + sections[1].size, &file);
-  std::vector<typename CacheSource<Real>::Entry> entries(n);
+  auto blocks = std::make_unique<ArchBlocks[]>(n);
   for (std::uint32_t i = 0; i < n; ++i) {
-    const Section& e = entries[i] = index.section("index entry");
-    if (e.offset != 0 && (e.offset < kHeaderSize || e.offset > size || e.size > size - e.offset))
-      index.fail("the block of architecture " + std::to_string(i) + " lies outside the file");
+    ArchBlocks& b = blocks[i];
+    b.map = map.get();
+    b.index = i;
+    b.head = index.section("index entry");
+    b.data = index.section("index entry");
+    if (b.head.offset == 0) {
+      if (b.head.size != 0 || b.data.offset != 0 || b.data.size != 0)
+        index.fail("architecture " + std::to_string(i) + " has no head block but a size or data block");
+      continue;
+    }
+    for (const Section* s : {&b.head, &b.data})
+      if (s->offset < kHeaderSize || s->offset > size || s->size > size - s->offset)
+        index.fail(std::string("the ") + (s == &b.head ? "head" : "data") + " block of architecture " +
+                   std::to_string(i) + " lies outside the file");
   }
 
   BlockReader toc(base, sections[2].offset, sections[2].offset + sections[2].size, &file);
@@ -228,8 +271,52 @@ template <typename Real>
   api.set_meta_archs(std::move(archs));
   api.set_evaluated_indexes(std::move(evaluated));
   api.set_source(std::move(filename), std::move(class_name));
-  api.set_source_of_results(std::make_shared<const CacheSource<Real>>(map, std::move(entries), sections[2], std::move(refs)));
-  return api;
+  auto source = std::make_shared<const CacheSource<Real>>(map, std::move(blocks), n, sections[2], refs);
+  api.set_source_of_results(source);
+  return {std::move(api), std::move(source)};
+}
+
+}  // namespace detail::cache
+
+/// Opens a cache file written by write_cache(): reads the header, the
+/// architecture list and the index (all checksummed); the results of each
+/// architecture are read (and their head block checked) when first used, and
+/// their per-epoch values are read in place from the mapping, their block
+/// checked on the first read. LoadError for a file of another format version,
+/// truncated or corrupted.
+template <typename Real>
+[[nodiscard]] BasicAPI<Real> open_cache(const std::string& path) {
+  return detail::cache::open_parts<Real>(path).first;
+}
+
+/// What verify_cache() checked.
+struct CacheCheck {
+  std::size_t architectures = 0;  ///< in the architecture list
+  std::size_t with_results = 0;   ///< whose head and data blocks were checked
+  std::size_t columns = 0;        ///< find_best columns checked
+  std::uint64_t bytes = 0;        ///< the file's size
+};
+
+/// Checks a whole cache file: the header, the architecture list, the index,
+/// every architecture's head and data blocks (checksums, and every record
+/// decoded and bounds-checked) and every find_best column. LoadError naming
+/// the first problem (what `nasbench verify` runs); opening checks only the
+/// first three, the rest is checked when first used.
+inline CacheCheck verify_cache(const std::string& path) {
+  auto [api, source] = detail::cache::open_parts<double>(path);
+  CacheCheck c;
+  c.architectures = api.size();
+  std::error_code ec;  // the file is mapped: its size is known
+  c.bytes = static_cast<std::uint64_t>(std::filesystem::file_size(path, ec));
+  for (std::size_t i = 0; i < api.size(); ++i) {
+    if (!source->has_results(i)) continue;
+    (void)source->load(i);  // the head block: checksum and every record
+    source->verify_data(i);
+    ++c.with_results;
+  }
+  for (const auto& ref : source->column_refs())
+    if (source->column(ref.hp, ref.dataset, ref.set)) ++c.columns;
+  return c;
 }
 
 }  // namespace nasbench

@@ -69,6 +69,7 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
   for (const auto& a : api.meta_archs()) meta.str(a);
   meta.count(api.evaluated_indexes().size());
   for (int i : api.evaluated_indexes()) meta.i32(i);
+  meta.align(8);  // the data blocks that follow start 8-byte aligned, with no byte outside a checksum
 
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
@@ -88,23 +89,40 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
     Section meta_s{pos, static_cast<std::uint32_t>(meta.bytes.size()), crc32_of(meta.bytes.data(), meta.bytes.size())};
     section_too_big(meta.bytes.size(), "architecture list");
     put(meta.bytes);
+    // The data blocks as they are made (8-byte aligned), then the head
+    // blocks together (what a scan of the common queries reads), then the index.
+    std::vector<Section> heads(api.size()), datas(api.size());
+    BlockWriter head_bytes;
+    for (std::size_t i = 0; i < api.size(); ++i) {
+      if (!api.has_results(static_cast<long long>(i))) continue;
+      BlockWriter head, data;
+      const auto hps = api.hps(static_cast<long long>(i));
+      head.count(hps.size());
+      for (const auto& hp : hps) {
+        head.str(hp);
+        write_arch(head, data, api.query_meta_info_by_index(static_cast<long long>(i), hp));
+      }
+      data.align(8);  // the next block starts aligned; the padding is inside this block's checksum
+      section_too_big(head.bytes.size(), "head block of one architecture");
+      section_too_big(data.bytes.size(), "data block of one architecture");
+      datas[i] = Section{pos, static_cast<std::uint32_t>(data.bytes.size()), crc32_of(data.bytes.data(), data.bytes.size())};
+      put(data.bytes);
+      heads[i] = Section{head_bytes.bytes.size(), static_cast<std::uint32_t>(head.bytes.size()),
+                         crc32_of(head.bytes.data(), head.bytes.size())};  // offset: relative until placed
+      head_bytes.bytes.insert(head_bytes.bytes.end(), head.bytes.begin(), head.bytes.end());
+    }
+    const std::uint64_t heads_at = pos;
+    put(head_bytes.bytes);
+    std::vector<unsigned char>().swap(head_bytes.bytes);
     BlockWriter index;
     for (std::size_t i = 0; i < api.size(); ++i) {
-      if (!api.has_results(static_cast<long long>(i))) {
+      if (heads[i].size == 0 && datas[i].offset == 0) {
+        index.section(Section{});
         index.section(Section{});
         continue;
       }
-      BlockWriter block;
-      const auto hps = api.hps(static_cast<long long>(i));
-      block.count(hps.size());
-      for (const auto& hp : hps) {
-        block.str(hp);
-        write_arch(block, api.query_meta_info_by_index(static_cast<long long>(i), hp));
-      }
-      section_too_big(block.bytes.size(), "block of one architecture");
-      index.section(Section{pos, static_cast<std::uint32_t>(block.bytes.size()),
-                            crc32_of(block.bytes.data(), block.bytes.size())});
-      put(block.bytes);
+      index.section(Section{heads_at + heads[i].offset, heads[i].size, heads[i].crc});
+      index.section(datas[i]);
     }
     Section index_s{pos, static_cast<std::uint32_t>(index.bytes.size()),
                     crc32_of(index.bytes.data(), index.bytes.size())};

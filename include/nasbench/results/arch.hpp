@@ -40,6 +40,8 @@ class ArchResults {
   bool clear_net_done = false;
   std::vector<std::string> skipped_datasets;  ///< left out by LoadOptions::datasets
 
+  /// Makes room for `n` runs (a loader that knows how many follow).
+  void reserve_results(std::size_t n) { results_.reserve(n); }
   /// Adds one run under the `(dataset, seed)` key (loaders call this in file order).
   void add_result(ResultsCount<Real> r) {
     r.semantics = semantics_;

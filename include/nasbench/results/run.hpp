@@ -42,6 +42,9 @@ class ResultsCount {
   /// Whose sums get_times() computes (numpy's or Python's); the API sets it.
   Semantics semantics = Semantics::kNasBench201;
   std::shared_ptr<const NetState> net_state;  ///< trained weights (Python's net_state_dict), or null
+  /// What borrowed series (Series::borrow) read from: a cache file's mapping,
+  /// kept alive by every copy of the run; null for owned series.
+  std::shared_ptr<const void> storage;
 
   /// Python's `get_net_param()`: the trained weights, or nullptr (None).
   [[nodiscard]] const NetState* get_net_param() const noexcept { return net_state.get(); }
@@ -95,7 +98,7 @@ class ResultsCount {
   /// get_eval(), or nullopt where it would raise (no error is built: get_more_info
   /// drops absent sets silently, often).
   [[nodiscard]] std::optional<EpochInfo> try_get_eval(std::string_view set,
-                                                      std::optional<int> iepoch = std::nullopt) const noexcept {
+                                                      std::optional<int> iepoch = std::nullopt) const {
     const std::string_view name = set == "valid" ? std::string_view("x-valid") : set;
     const int e = iepoch ? *iepoch : epochs - 1;
     if (e < 0 || e >= epochs || (final_only_ && e != epochs - 1)) return std::nullopt;
@@ -125,16 +128,41 @@ class ResultsCount {
     return total / static_cast<double>(latency->size());
   }
 
+  /// One time series summed both ways (numpy's pairwise sum for nas_201_api,
+  /// Python's sum() for nats_bench): what get_times() reports, kept by a
+  /// final-epoch-only run and stored in a cache file.
+  struct TimeSums {
+    std::optional<double> numpy, python;  ///< None: the key's value is None
+    std::size_t count = 0;
+  };
+  /// The time sums get_times() reads: train, then each of eval_names.
+  [[nodiscard]] std::vector<TimeSums> time_sums() const {
+    if (summarized_) return time_summary_;
+    std::vector<TimeSums> out;
+    out.push_back(train_time_sums());
+    for (const auto& n : eval_names) out.push_back(eval_time_sums(n));
+    return out;
+  }
+  /// Makes get_times() answer from `sums` (time_sums() of the same run: a
+  /// cache reader's, so that the time series are not read); one per eval name plus one.
+  void set_time_sums(std::vector<TimeSums> sums) {
+    if (sums.size() != 1 + eval_names.size())
+      throw LoadError("time sums of " + describe() + ": " + std::to_string(sums.size()) + " for " +
+                      std::to_string(eval_names.size()) + " eval sets");
+    time_summary_ = std::move(sums);
+    summarized_ = true;
+  }
+
   /// Python's `get_times()`.
   [[nodiscard]] TimeInfo get_times() const {
     TimeInfo info;
     info.items.reserve(2 + 2 * eval_names.size());
-    const auto train = stats(final_only_ ? time_summary_[0] : train_time_sums());
+    const auto train = stats(summarized_ ? time_summary_[0] : train_time_sums());
     info.items.push_back({"T-train@epoch", train.first});
     info.items.push_back({"T-train@total", train.second});
     for (std::size_t i = 0; i < eval_names.size(); ++i) {
       const std::string& n = eval_names[i];
-      const auto set = stats(final_only_ ? time_summary_[1 + i] : eval_time_sums(n));
+      const auto set = stats(summarized_ ? time_summary_[1 + i] : eval_time_sums(n));
       info.items.push_back({"T-" + n + "@epoch", set.first});
       info.items.push_back({"T-" + n + "@total", set.second});
     }
@@ -148,10 +176,9 @@ class ResultsCount {
   /// QueryError. Loaders call it after finalize() for LoadOptions::final_epoch_only.
   void keep_final_epoch_only() {
     if (final_only_) return;
-    time_summary_.clear();
-    time_summary_.push_back(train_time_sums());  // get_times() reads them back
-    for (const auto& n : eval_names) time_summary_.push_back(eval_time_sums(n));
+    time_summary_ = time_sums();  // get_times() reads them back
     time_summary_.shrink_to_fit();
+    summarized_ = true;
     const std::size_t last = last_epoch();
     for (Series<Real>* x : {&train_acc1es, &train_acc5es, &train_losses}) x->keep_only(last);
     if (train_times) train_times->keep_only(last);
@@ -191,10 +218,8 @@ class ResultsCount {
     for (int i = 0; i < epochs; ++i) s.set(static_cast<std::size_t>(i), per_epoch);
     s.precompute_totals();
     train_times = std::move(s);
-    if (final_only_) {
-      time_summary_[0] = train_time_sums();
-      train_times->keep_only(last_epoch());
-    }
+    if (summarized_) time_summary_[0] = train_time_sums();
+    if (final_only_) train_times->keep_only(last_epoch());
   }
   /// Python's `reset_pseudo_eval_times(eval_name, estimated_per_epoch_time)`.
   void reset_pseudo_eval_times(std::string_view eval_name, double per_epoch) {
@@ -205,12 +230,11 @@ class ResultsCount {
     times.precompute_totals();
     const bool was_usable = eval_times_usable;
     eval_times_usable = true;
-    if (final_only_) {
+    if (summarized_)
       for (std::size_t i = 0; i < eval_names.size(); ++i)
         if (eval_names[i] == eval_name || !was_usable)  // other sets' times become visible too
           time_summary_[1 + i] = eval_time_sums(eval_names[i]);
-      times.keep_only(last_epoch());
-    }
+    if (final_only_) times.keep_only(last_epoch());
   }
 
   /// Releases spare capacity and precomputes the running time totals
@@ -255,12 +279,6 @@ class ResultsCount {
     throw missing("eval_acc1es");
   }
 
-  /// One time series summed both ways (numpy's pairwise sum for nas_201_api,
-  /// Python's sum() for nats_bench), so that a final-epoch-only run keeps both.
-  struct TimeSums {
-    std::optional<double> numpy, python;  ///< None: the key's value is None
-    std::size_t count = 0;
-  };
   static TimeSums sums_of(const std::vector<double>& v) {
     return {detail::numpy_sum(v), detail::python_sum(v), v.size()};
   }
@@ -306,7 +324,8 @@ class ResultsCount {
     throw QueryError("no epoch " + std::to_string(epoch) + " in " + what + " of " + describe());
   }
 
-  std::vector<TimeSums> time_summary_;  ///< train, then each eval set, once final_only_
+  std::vector<TimeSums> time_summary_;  ///< train, then each eval set, when summarized_
+  bool summarized_ = false;             ///< get_times() reads time_summary_ (final_only_, or a cache's sums)
   bool final_only_ = false;
 };
 

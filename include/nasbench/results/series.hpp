@@ -5,8 +5,10 @@
 /// Torch-free, no other dependency.
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
@@ -73,16 +75,63 @@ inline double mean_of(Semantics s, const std::vector<double>& v) {
 
 }  // namespace detail
 
+namespace detail {
+
+/// A region of a file whose checksum is verified on first use, once, by
+/// whichever thread gets there first (cache/open.hpp: the data block of an
+/// architecture). ensure() throws a LoadError when the region is corrupted.
+class LazyChecked {
+ public:
+  virtual ~LazyChecked() = default;
+  void ensure() const {
+    if (verified_.load(std::memory_order_acquire)) return;
+    verify();  // throws on a mismatch, and then stays unverified: every later use throws too
+    verified_.store(true, std::memory_order_release);
+  }
+
+ protected:
+  /// Checks the region; throws LoadError when it does not match.
+  virtual void verify() const = 0;
+
+ private:
+  mutable std::atomic<bool> verified_{false};
+};
+
+/// The IEEE binary64 stored little-endian at `p` (any alignment).
+inline double load_le_f64(const unsigned char* p) noexcept {
+  std::uint64_t b;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  std::memcpy(&b, p, 8);
+#else
+  b = 0;
+  for (int k = 7; k >= 0; --k) b = (b << 8) | p[k];
+#endif
+  double v;
+  std::memcpy(&v, &b, 8);
+  return v;
+}
+
+}  // namespace detail
+
 /// A per-epoch series (`{epoch: value}` in the files) stored densely, with
 /// absent epochs marked explicitly (never as NaN). A series without gaps (the
 /// common case) keeps no presence bytes, and a time series keeps the running
 /// total of its last epoch (what `get_more_info` asks for), computed once.
 /// keep_only() reduces a series to one epoch (LoadOptions::final_epoch_only).
+///
+/// A series read from a cache file borrows its values from the file's
+/// mapping (borrow()): nothing is copied, the value and running total of the
+/// last epoch are kept inline, and the other epochs are read in place, after
+/// the checksum of the region that holds them has been verified (once, on
+/// first use: a corrupted region is a LoadError from the accessor). A
+/// borrowed series is valid while its mapping lives (ResultsCount::storage
+/// holds it); set() makes it an owned copy first.
 template <typename Real>
 class Series {
  public:
   /// Sets the value of `epoch` (a series reduced by keep_only() starts afresh).
   void set(std::size_t epoch, double value) {
+    if (borrowed_) own();
     if (epoch == values_.size() && dense_ && !reduced_) {  // the common case: the next epoch
       have_total_ = have_last_ = false;
       values_.push_back(static_cast<Real>(value));
@@ -103,44 +152,51 @@ class Series {
   }
   /// Makes room for epochs 0..n-1 without reallocating (loaders pass the run's epochs).
   void reserve(std::size_t n) { values_.reserve(n); }
-  /// Whether `epoch` has a value.
-  [[nodiscard]] bool has(std::size_t epoch) const noexcept {
+  /// Whether `epoch` has a value (LoadError: a borrowed series' region is corrupted).
+  [[nodiscard]] bool has(std::size_t epoch) const {
     if (reduced_) return have_last_ && epoch + 1 == extent_;
-    return epoch < values_.size() && (dense_ || present_[epoch] != 0);
+    return epoch < size() && present_at(epoch);
   }
   /// The value of `epoch`, or nullopt.
-  [[nodiscard]] std::optional<double> get(std::size_t epoch) const noexcept {
+  [[nodiscard]] std::optional<double> get(std::size_t epoch) const {
     if (have_last_ && epoch + 1 == extent()) return last_;  // no visit to the array: the common query
     if (!has(epoch)) return std::nullopt;
-    return static_cast<double>(values_[epoch]);
+    return value_at(epoch);
   }
   /// The present values in epoch order.
   [[nodiscard]] std::vector<double> values() const {
     if (reduced_) return have_last_ ? std::vector<double>{last_} : std::vector<double>{};
     std::vector<double> out;
-    out.reserve(values_.size());
-    for (std::size_t i = 0; i < values_.size(); ++i)
-      if (has(i)) out.push_back(static_cast<double>(values_[i]));
+    const std::size_t n = size();
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i)
+      if (present_at(i)) out.push_back(value_at(i));
     return out;
   }
   /// Number of epochs with a value.
-  [[nodiscard]] std::size_t count() const noexcept {
+  [[nodiscard]] std::size_t count() const {
     if (reduced_) return have_last_ ? 1 : 0;
-    if (dense_) return values_.size();
-    return static_cast<std::size_t>(std::count(present_.begin(), present_.end(), std::uint8_t{1}));
+    if (dense()) return size();
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < size(); ++i) n += present_at(i) ? 1 : 0;
+    return n;
   }
   /// One past the last epoch that may have a value.
-  [[nodiscard]] std::size_t extent() const noexcept { return reduced_ ? extent_ : values_.size(); }
+  [[nodiscard]] std::size_t extent() const noexcept { return reduced_ || borrowed_ ? extent_ : values_.size(); }
   /// Removes every value.
   void clear() noexcept {
     values_.clear();
     present_.clear();
     dense_ = true;
-    have_total_ = have_last_ = reduced_ = false;
+    have_total_ = have_last_ = reduced_ = borrowed_ = false;
+    ext_values_ = ext_present_ = nullptr;
+    check_ = nullptr;
     extent_ = 0;
   }
   /// Whether keep_only() reduced this series to one epoch.
   [[nodiscard]] bool reduced() const noexcept { return reduced_; }
+  /// Whether the values are read in place from a mapped file (borrow()).
+  [[nodiscard]] bool borrowed() const noexcept { return borrowed_; }
   /// Keeps the value of `epoch` (or its absence) and running_total(epoch),
   /// and frees every other epoch: get(), has() and running_total() then answer
   /// for `epoch` alone (earlier epochs read as absent; callers check first).
@@ -149,6 +205,9 @@ class Series {
     const std::optional<double> total = running_total(epoch);
     std::vector<Real>().swap(values_);
     std::vector<std::uint8_t>().swap(present_);
+    borrowed_ = false;
+    ext_values_ = ext_present_ = nullptr;
+    check_ = nullptr;
     dense_ = true;
     reduced_ = true;
     extent_ = static_cast<std::uint32_t>(epoch + 1);
@@ -159,35 +218,51 @@ class Series {
   }
   /// Sum of the values of epochs 0..epoch added left to right from 0 (what
   /// Python's `sum` gives), or nullopt when one of them is absent.
-  [[nodiscard]] std::optional<double> running_total(std::size_t epoch) const noexcept {
+  [[nodiscard]] std::optional<double> running_total(std::size_t epoch) const {
     if (have_total_ && epoch + 1 == extent()) return total_;
     if (reduced_) return std::nullopt;
     double total = 0;
     for (std::size_t i = 0; i <= epoch; ++i) {
       if (!has(i)) return std::nullopt;
-      total += static_cast<double>(values_[i]);
+      total += value_at(i);
     }
     return total;
+  }
+  /// The running total of the last epoch when it is kept inline (borrowed
+  /// series, precompute_totals(), keep_only()), else nullopt.
+  [[nodiscard]] std::optional<double> stored_total() const noexcept {
+    return have_total_ ? std::optional<double>(total_) : std::nullopt;
   }
   /// Precomputes running_total() of the last epoch (the same additions,
   /// once), making it constant-time; set() drops it again.
   void precompute_totals() {
     if (reduced_) return;  // keep_only() kept the total
     have_total_ = false;
-    if (values_.empty()) return;
-    if (std::optional<double> t = running_total(values_.size() - 1)) {
+    if (size() == 0) return;
+    if (std::optional<double> t = running_total(size() - 1)) {
       total_ = *t;
       have_total_ = true;
     }
   }
   /// Whether every epoch 0..extent()-1 has a value (then presence() is empty).
-  [[nodiscard]] bool dense() const noexcept { return dense_; }
+  [[nodiscard]] bool dense() const noexcept { return borrowed_ ? ext_present_ == nullptr : dense_; }
+  /// The stored value of epoch `i` < extent() (0 where absent: see has()), as a double.
+  [[nodiscard]] double raw_value(std::size_t i) const { return value_at(i); }
   /// The stored values, epoch 0..extent()-1 (absent epochs hold 0: see has()).
-  [[nodiscard]] const std::vector<Real>& raw_values() const noexcept { return values_; }
+  [[nodiscard]] std::vector<Real> raw_values() const {
+    std::vector<Real> out(size());
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<Real>(value_at(i));
+    return out;
+  }
   /// Per epoch 0..extent()-1: 1 when it has a value; empty when dense().
-  [[nodiscard]] const std::vector<std::uint8_t>& presence() const noexcept { return present_; }
+  [[nodiscard]] std::vector<std::uint8_t> presence() const {
+    if (dense()) return {};
+    std::vector<std::uint8_t> out(size());
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = present_at(i) ? 1 : 0;
+    return out;
+  }
   /// Replaces the series by `values` with `presence` (empty: every epoch
-  /// present; else one byte per value; cache.hpp reads series this way).
+  /// present; else one byte per value).
   void assign(std::vector<Real> values, std::vector<std::uint8_t> presence) {
     clear();
     values_ = std::move(values);
@@ -195,10 +270,29 @@ class Series {
     dense_ = present_.empty();
     compact();
   }
+  /// Makes the series read `extent` little-endian binary64 values at
+  /// `values` (and, unless `presence` is null, one presence byte per epoch
+  /// at `presence`: nonzero is present), both checked by `check` on first
+  /// use. `last` and `total` are the value and the running total of the last
+  /// epoch (nullopt: absent), kept inline; the caller has bounded the region.
+  void borrow(const unsigned char* values, const unsigned char* presence, std::uint32_t extent,
+              std::optional<double> last, std::optional<double> total, const detail::LazyChecked* check) noexcept {
+    clear();
+    borrowed_ = true;
+    ext_values_ = values;
+    ext_present_ = presence;
+    extent_ = extent;
+    check_ = check;
+    dense_ = presence == nullptr;
+    have_last_ = last.has_value() && extent > 0;
+    last_ = have_last_ ? static_cast<double>(static_cast<Real>(*last)) : 0.;
+    have_total_ = total.has_value() && extent > 0;
+    total_ = total.value_or(0.);
+  }
   /// Releases spare capacity and presence bytes that are all 1 (loaders call
   /// it once a series is complete).
   void compact() {
-    if (reduced_) return;
+    if (reduced_ || borrowed_) return;
     if (!dense_ && std::all_of(present_.begin(), present_.end(), [](std::uint8_t p) { return p != 0; })) {
       present_.clear();
       dense_ = true;
@@ -210,16 +304,41 @@ class Series {
   }
 
  private:
+  std::size_t size() const noexcept { return borrowed_ ? extent_ : values_.size(); }
+  bool present_at(std::size_t i) const {
+    if (!borrowed_) return dense_ || present_[i] != 0;
+    if (!ext_present_) return true;
+    if (check_) check_->ensure();
+    return ext_present_[i] != 0;
+  }
+  double value_at(std::size_t i) const {
+    if (!borrowed_) return static_cast<double>(values_[i]);
+    if (check_) check_->ensure();
+    return static_cast<double>(static_cast<Real>(detail::load_le_f64(ext_values_ + 8 * i)));
+  }
+  /// A borrowed series as an owned one (before a change).
+  void own() {
+    std::vector<Real> values = raw_values();
+    std::vector<std::uint8_t> present = presence();
+    const std::optional<double> total = stored_total();
+    assign(std::move(values), std::move(present));
+    if (total) precompute_totals();
+  }
+
   std::vector<Real> values_;
   std::vector<std::uint8_t> present_;  ///< empty while dense_
+  const unsigned char* ext_values_ = nullptr;   ///< borrowed_: extent_ little-endian binary64 values
+  const unsigned char* ext_present_ = nullptr;  ///< borrowed_: extent_ presence bytes, or null (dense)
+  const detail::LazyChecked* check_ = nullptr;  ///< borrowed_: verifies the region on first use
   double total_ = 0;                   ///< running_total of the last epoch, when have_total_
   double last_ = 0;                    ///< the value of the last epoch, when have_last_ (kept beside the
                                        ///< object that holds the series: one cache miss less per query)
-  std::uint32_t extent_ = 0;            ///< extent() once reduced_
+  std::uint32_t extent_ = 0;            ///< extent() once reduced_ or borrowed_
   bool dense_ = true;
   bool have_total_ = false;
   bool have_last_ = false;
   bool reduced_ = false;  ///< keep_only(): values_ is empty, last_/total_ hold epoch extent_-1
+  bool borrowed_ = false;  ///< borrow(): the values are read from ext_values_
 };
 
 /// The results of one evaluation set (`x-valid`, `ori-test`, ...) over epochs.
