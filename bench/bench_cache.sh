@@ -84,11 +84,11 @@ PY
 for v in 1 2; do
   if [ $v = 1 ]; then c="$old_cache"; x="$old_cli"; b="$old_bench"; else c="$new_cache"; x="$cli"; b="$bench"; fi
   say "format $v: query scan, info, API"
-  warm "$c"; timed "scan_v$v" "$x" query "$c" < "$req"
-  warm "$c"; timed "info_v$v" "$x" info "$c"
+  warm "$c"
+  for k in 1 2 3; do timed "scan_v$v-$k" "$x" query "$c" < "$req"; timed "info_v$v-$k" "$x" info "$c"; done
   warm "$c"; "$b" "$c" | sed "s/^{/{\"tag\": \"api_v$v\", /" >> "$out"
 done
-cmp -s "$work/scan_v1.out" "$work/scan_v2.out" && echo '{"tag": "same_replies", "value": true}' >> "$out" \
+cmp -s "$work/scan_v1-1.out" "$work/scan_v2-1.out" && echo '{"tag": "same_replies", "value": true}' >> "$out" \
   || echo '{"tag": "same_replies", "value": false}' >> "$out"
 say "eight processes scanning the format-2 cache at once"
 warm "$new_cache"
@@ -104,11 +104,17 @@ if [ $pickle = 1 ]; then
   say "pickle: info (today's load)"
   warm "$file"; timed info_pickle "$cli" info "$file"
 fi
-/usr/bin/python3 - "$out" "$old_cache" "$new_cache" <<'PY'
+/usr/bin/python3 - "$out" "$old_cache" "$new_cache" "$file" <<'PY'
 import json, os, sys
-r = {}
+r, runs = {}, {}
 for line in open(sys.argv[1]):
-    d = json.loads(line); r[d.pop("tag")] = d
+    d = json.loads(line); tag = d.pop("tag")
+    if "-" in tag:  # repeated: the median (by wall time) of the runs
+        runs.setdefault(tag.split("-")[0], []).append(d)
+    else:
+        r[tag] = d
+for tag, ds in runs.items():
+    r[tag] = sorted(ds, key=lambda d: d["wall_s"])[len(ds) // 2]
 mib = lambda k: k / 1024.0
 def row(what, v1, v2, target=""):
     ratio = ""
@@ -121,11 +127,11 @@ print("|---|---:|---:|---:|---|")
 row("cache size (MB)", os.path.getsize(sys.argv[2]) / 1e6, os.path.getsize(sys.argv[3]) / 1e6, "<= 2,550")
 if "convert_v1" in r: row("convert (s)", r["convert_v1"]["wall_s"], r["convert_v2"]["wall_s"])
 else: row("convert (s)", "-", r["convert_v2"]["wall_s"])
-row("`nasbench query` scan, 31,250 requests (s)", r["scan_v1"]["wall_s"], r["scan_v2"]["wall_s"], ">= 10x, <= 1 s")
+row("`nasbench query` scan, 31,250 requests (s, median of 3)", r["scan_v1"]["wall_s"], r["scan_v2"]["wall_s"], ">= 10x, <= 1 s")
 row("`nasbench query` scan: peak RSS (MiB)", mib(r["scan_v1"]["peak_rss_kib"]), mib(r["scan_v2"]["peak_rss_kib"]), "<= 300")
 row("C++ API scan (s)", r["api_v1"]["scan_s"], r["api_v2"]["scan_s"], ">= 30x")
 row("C++ API scan: RssAnon after (MiB)", mib(r["api_v1"]["rss_anon_kib"]), mib(r["api_v2"]["rss_anon_kib"]))
-row("`nasbench info` (s)", r["info_v1"]["wall_s"], r["info_v2"]["wall_s"], "<= 0.2 s")
+row("`nasbench info` (s, median of 3)", r["info_v1"]["wall_s"], r["info_v2"]["wall_s"], "<= 0.2 s")
 row("`nasbench info`: peak RSS (MiB)", mib(r["info_v1"]["peak_rss_kib"]), mib(r["info_v2"]["peak_rss_kib"]), "<= 300")
 row("open (ms)", r["api_v1"]["open_ms"], r["api_v2"]["open_ms"])
 row("open to first answer (ms)", r["api_v1"]["first_answer_ms"], r["api_v2"]["first_answer_ms"], "<= 5 ms")
@@ -136,7 +142,7 @@ row("8 processes scanning at once: summed RssAnon (MiB)", "~%.0f (8 x one)" % (8
     mib(sum(e["rss_anon_kib"])), "< 1,024")
 if "info_pickle" in r:
     print("\npickle load (`nasbench info %s`): %.2f s, %.0f MiB peak RSS"
-          % (os.path.basename(sys.argv[1]), r["info_pickle"]["wall_s"], mib(r["info_pickle"]["peak_rss_kib"])))
+          % (os.path.basename(sys.argv[4]), r["info_pickle"]["wall_s"], mib(r["info_pickle"]["peak_rss_kib"])))
 print("same 31,250 replies from both formats: %s" % r["same_replies"]["value"])
 print("API checksums: %r / %r" % (r["api_v1"]["check"], r["api_v2"]["check"]))
 PY

@@ -234,12 +234,11 @@ class Convert(unittest.TestCase):
         rc, out, _ = run("verify", self.cache)
         self.assertEqual(rc, 0)
         self.assertIn("intact", out)
-        # One byte of the first data block (right after the meta section, padded to 8):
+        # One byte of the first data block (right after the 80-byte header):
         # `info` does not read it, `verify` finds it.
         with open(self.cache, "rb") as f:
             data = bytearray(f.read())
-        meta_end = int.from_bytes(data[24:32], "little") + int.from_bytes(data[32:36], "little")
-        data[meta_end + 1] ^= 0x10
+        data[80 + 1] ^= 0x10
         with open(self.cache, "wb") as f:
             f.write(bytes(data))
         rc, _, err = run("info", self.cache)

@@ -13,36 +13,44 @@
 ///   [12,16) u32 header size (80); [16,24) u64 file size; then three section
 ///   records (meta, index, columns), each u64 offset, u32 size, u32 crc
 ///   ([24,72)); [72,76) u32 crc of bytes [0,72); [76,80) zero.
+/// - then, one after the other (every byte of the file lies in a block or
+///   section under a checksum): the data blocks of every architecture, their
+///   head blocks, the meta section, the index and the columns.
 /// - meta: library version string, file name, class name, u8 bytes per value
 ///   of the tables written (8: double, 4: float; float tables do not reuse the
-///   find_best columns of double ones), u32 count + every
-///   architecture string (meta_archs), u32 count + i32 evaluated indexes,
-///   zeros to a multiple of 8 bytes (every byte of the file is under a checksum).
+///   find_best columns of double ones), u32 count + every architecture string
+///   (meta_archs), u32 count + i32 evaluated indexes, u32 count + the other
+///   strings of the head blocks. Together they are the string table: a head
+///   block names every string by its u32 id, 0..n-1 the architecture strings,
+///   n.. the others in order (each stored once; read in place).
 /// - index: per architecture 32 bytes, two records `u64 offset, u32 size,
 ///   u32 crc32`: its head block, then its data block (offset 0: no results).
 /// - a head block (read and checked when the architecture is first used):
-///   u32 number of schedules, then per schedule the hp string and its
+///   u32 number of schedules, then per schedule the hp (a string id) and its
 ///   ArchResults: i32 arch_index, arch_str, u8 clear_net_done, u32 runs, each
 ///   run (ResultsCount: dataset, i32 seed, i32 epochs, f64 params, f64 flop,
-///   latency (u8 present, u32 n, f64 x n), arch_config (name, i32 channel,
+///   latency (u8 0: None, 1: u32 n + f64 x n, 2: one f64), arch_config (name, i32 channel,
 ///   i32 num_cells, arch_str, channels, genotype, i32 class_num), series
 ///   train_acc1es, train_acc5es, train_losses, u8 + series train_times, u32 +
 ///   eval names, u32 + (set name, series acc1es, losses, times) per eval set,
-///   u8 eval_times_usable, then its time sums: u32 count (1 + eval names),
-///   each u8 flags (1: a numpy sum, 2: a Python sum), u32 values summed, then
-///   per flag the sum of the values and the sum of the values rounded to
-///   float (what float tables report)), then u32 datasets, each a name, u32 +
-///   i32 seeds (dataset_seed).
-/// - a series in a head block: u32 extent, u8 flags (1: presence bytes, 2:
-///   the last epoch has a value, 4: a running total is stored), then per flag
-///   f64 last value, f64 running total of the last epoch and the same total
-///   over the values rounded to float, then the u64 offset of its values in
-///   the architecture's data block.
+///   u8 eval_times_usable, then its time sums (train, then one per eval name):
+///   u8 flags (1: a numpy sum, 2: a Python sum, 4: of `epochs` values, 8:
+///   the Python sum is the series' stored running total), u32 values summed
+///   (unless flag 4), then per sum present (flag 8: no Python sum) the sum of
+///   the values and the sum of the values rounded to float (what float tables
+///   report)), then u32 datasets, each a name, u32 + i32 seeds
+///   (dataset_seed). Every string is a u32 id.
+/// - a series in a head block: u8 flags (1: presence bytes, 2: the last
+///   epoch has a value, 4: a running total is stored, 8: the extent is the
+///   run's epochs), u32 extent (unless flag 8), then per flag f64 last value,
+///   f64 running total of the last epoch and the same total over the values
+///   rounded to float. Its values are the next ones of the
+///   architecture's data block, in the order the head lists the series.
 /// - a data block (checked on the first read of an epoch other than the
-///   last: most queries never read it): per series f64 x extent, then (flag
-///   1) a presence byte per epoch, each series starting 8-byte aligned, and
-///   zeros to a multiple of 8 bytes (the blocks follow the meta section one
-///   after the other, so each starts aligned).
+///   last: most queries never read it): per series, starting at the next
+///   8-byte aligned offset, f64 x extent, then (flag 1) a presence byte per
+///   epoch; zeros to a multiple of 8 bytes (so that the next block starts
+///   aligned).
 /// - columns (find_best, computed when the cache is written): a table of
 ///   contents (u32 count, then per column the hp, dataset and set strings, the
 ///   u64 offset relative to the section, u32 size and u32 crc of its body; the
@@ -152,8 +160,10 @@ class BlockReader {
   [[nodiscard]] std::uint64_t offset() const noexcept { return pos_; }
   [[noreturn]] void fail(const std::string& what) const { fail_at(what, pos_); }
   [[noreturn]] void fail_at(const std::string& what, std::uint64_t at) const {
-    throw LoadError("cache file \"" + *file_ + "\": " + what, at);
+    throw LoadError("cache file \"" + *file_ + "\": " + scope_ + what, at);
   }
+  /// A prefix of the messages of fail() (such as "arch_config "), or "".
+  void set_scope(const char* scope) noexcept { scope_ = scope; }
   const unsigned char* take(std::uint64_t n, const char* what) {
     if (n > end_ - pos_) fail(std::string("truncated ") + what);
     const unsigned char* p = base_ + pos_;
@@ -185,6 +195,22 @@ class BlockReader {
     const unsigned char* p = take(n, what);
     return std::string(reinterpret_cast<const char*>(p), n);
   }
+  /// A string's bytes in place (valid while the mapping lives).
+  std::string_view view(const char* what) {
+    const std::uint32_t n = u32(what);
+    const unsigned char* p = take(n, what);
+    return std::string_view(reinterpret_cast<const char*>(p), n);
+  }
+  /// A u32 string id of the file's string table.
+  const std::string_view& sid(const char* what, const std::vector<std::string_view>& table) {
+    const std::uint64_t at = pos_;
+    const std::uint32_t id = u32(what);
+    if (id >= table.size())
+      fail_at(std::string(what) + ": string id " + std::to_string(id) + " outside the string table (" +
+                  std::to_string(table.size()) + " strings)",
+              at);
+    return table[id];
+  }
   /// A section record or index entry (see BlockWriter::section).
   Section section(const char* what) {
     Section s;
@@ -209,6 +235,7 @@ class BlockReader {
   const unsigned char* base_;
   std::uint64_t pos_, end_;
   const std::string* file_;
+  const char* scope_ = "";
 };
 
 }  // namespace detail::cache

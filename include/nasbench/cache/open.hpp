@@ -73,12 +73,13 @@ class CacheSource final : public BasicAPI<Real>::Source {
 
   /// `blocks`: one per architecture, their sections checked to lie in the file.
   CacheSource(std::shared_ptr<const Mapping> map, std::unique_ptr<ArchBlocks[]> blocks, std::size_t count,
-              Section columns, std::vector<ColumnRef> column_refs)
+              Section columns, std::vector<ColumnRef> column_refs, std::vector<std::string_view> strings)
       : map_(std::move(map)),
         blocks_(std::move(blocks)),
         count_(count),
         columns_(columns),
-        column_refs_(std::move(column_refs)) {}
+        column_refs_(std::move(column_refs)),
+        strings_(std::move(strings)) {}
 
   [[nodiscard]] bool has_results(std::size_t index) const noexcept override {
     return index < count_ && blocks_[index].head.offset != 0;
@@ -91,14 +92,15 @@ class CacheSource final : public BasicAPI<Real>::Source {
       throw LoadError("cache file \"" + map_->path() + "\": checksum mismatch in the head block of architecture " +
                           std::to_string(index) + " (the file is corrupted; convert again)",
                       b.head.offset);
-    const DataView data{base + b.data.offset, b.data.size, &b, map_};
+    const DataView data{base + b.data.offset, b.data.size, &b, map_, &strings_};
+    std::uint64_t data_pos = 0;
     BlockReader in(base, b.head.offset, b.head.offset + b.head.size, &map_->path());
     std::vector<HpResults> out;
     const std::uint32_t n = in.count("schedules", 8);
     out.reserve(n);
     for (std::uint32_t i = 0; i < n; ++i) {
-      std::string hp = in.str("hp");
-      out.push_back(HpResults{std::move(hp), read_arch<Real>(in, data)});
+      std::string hp(in.sid("hp", strings_));
+      out.push_back(HpResults{std::move(hp), read_arch<Real>(in, data, data_pos)});
     }
     in.expect_end("architecture block");
     return out;
@@ -144,6 +146,7 @@ class CacheSource final : public BasicAPI<Real>::Source {
   std::size_t count_;
   Section columns_;
   std::vector<ColumnRef> column_refs_;
+  std::vector<std::string_view> strings_;  ///< the string table (views into the mapping)
 };
 
 }  // namespace detail::cache
@@ -214,15 +217,17 @@ std::pair<BasicAPI<Real>, std::shared_ptr<const CacheSource<Real>>> open_parts(c
   const bool columns_apply = sizeof(Real) == 8 || writer_precision == sizeof(Real);
   const std::uint32_t n = meta.count("architectures", 4);
   std::vector<std::string> archs(n);
-  for (auto& a : archs) a = meta.str("architecture");
+  std::vector<std::string_view> strings(n);  // the string table: in place, in the mapping
+  for (std::uint32_t i = 0; i < n; ++i) archs[i] = strings[i] = meta.view("architecture");
   const std::uint32_t n_eval = meta.count("evaluated indexes", 4);
   std::vector<int> evaluated(n_eval);
   for (auto& i : evaluated) {
     i = meta.i32("evaluated index");
     if (i < 0 || static_cast<std::uint32_t>(i) >= n) meta.fail("evaluated index " + std::to_string(i) + " out of range");
   }
-  for (int pad = 0; pad < 8 && meta.offset() < sections[0].offset + sections[0].size; ++pad)
-    if (meta.u8("padding") != 0) meta.fail_at("nonzero padding after the architecture list", meta.offset() - 1);
+  const std::uint32_t n_strings = meta.count("strings", 4);
+  strings.reserve(std::size_t{n} + n_strings);
+  for (std::uint32_t i = 0; i < n_strings; ++i) strings.push_back(meta.view("string"));
   meta.expect_end("architecture list");
 
   if (sections[1].size != std::uint64_t{n} * 32)
@@ -271,7 +276,8 @@ std::pair<BasicAPI<Real>, std::shared_ptr<const CacheSource<Real>>> open_parts(c
   api.set_meta_archs(std::move(archs));
   api.set_evaluated_indexes(std::move(evaluated));
   api.set_source(std::move(filename), std::move(class_name));
-  auto source = std::make_shared<const CacheSource<Real>>(map, std::move(blocks), n, sections[2], refs);
+  auto source =
+      std::make_shared<const CacheSource<Real>>(map, std::move(blocks), n, sections[2], refs, std::move(strings));
   api.set_source_of_results(source);
   return {std::move(api), std::move(source)};
 }

@@ -69,7 +69,7 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
   for (const auto& a : api.meta_archs()) meta.str(a);
   meta.count(api.evaluated_indexes().size());
   for (int i : api.evaluated_indexes()) meta.i32(i);
-  meta.align(8);  // the data blocks that follow start 8-byte aligned, with no byte outside a checksum
+  StringIds strings(api.meta_archs());  // the rest of the string table follows once the heads are written
 
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
@@ -85,10 +85,7 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
     if (n > 0xffffffffu) throw Error(std::string("cannot write a cache: the ") + what + " takes more than 4 GiB");
   };
   try {
-    put(std::vector<unsigned char>(kHeaderSize, 0));
-    Section meta_s{pos, static_cast<std::uint32_t>(meta.bytes.size()), crc32_of(meta.bytes.data(), meta.bytes.size())};
-    section_too_big(meta.bytes.size(), "architecture list");
-    put(meta.bytes);
+    put(std::vector<unsigned char>(kHeaderSize, 0));  // the data blocks follow, 8-byte aligned
     // The data blocks as they are made (8-byte aligned), then the head
     // blocks together (what a scan of the common queries reads), then the index.
     std::vector<Section> heads(api.size()), datas(api.size());
@@ -99,8 +96,8 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
       const auto hps = api.hps(static_cast<long long>(i));
       head.count(hps.size());
       for (const auto& hp : hps) {
-        head.str(hp);
-        write_arch(head, data, api.query_meta_info_by_index(static_cast<long long>(i), hp));
+        head.u32(strings.id(hp));
+        write_arch(head, data, strings, api.query_meta_info_by_index(static_cast<long long>(i), hp));
       }
       data.align(8);  // the next block starts aligned; the padding is inside this block's checksum
       section_too_big(head.bytes.size(), "head block of one architecture");
@@ -114,6 +111,11 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
     const std::uint64_t heads_at = pos;
     put(head_bytes.bytes);
     std::vector<unsigned char>().swap(head_bytes.bytes);
+    meta.count(strings.extra.size());
+    for (const auto& x : strings.extra) meta.str(x);
+    section_too_big(meta.bytes.size(), "architecture list");
+    Section meta_s{pos, static_cast<std::uint32_t>(meta.bytes.size()), crc32_of(meta.bytes.data(), meta.bytes.size())};
+    put(meta.bytes);
     BlockWriter index;
     for (std::size_t i = 0; i < api.size(); ++i) {
       if (heads[i].size == 0 && datas[i].offset == 0) {

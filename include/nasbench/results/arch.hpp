@@ -42,6 +42,12 @@ class ArchResults {
 
   /// Makes room for `n` runs (a loader that knows how many follow).
   void reserve_results(std::size_t n) { results_.reserve(n); }
+  /// Adds an empty run for a loader to fill in place (then as add_result()).
+  ResultsCount<Real>& emplace_result() {
+    ResultsCount<Real>& r = results_.emplace_back();
+    r.semantics = semantics_;
+    return r;
+  }
   /// Adds one run under the `(dataset, seed)` key (loaders call this in file order).
   void add_result(ResultsCount<Real> r) {
     r.semantics = semantics_;
