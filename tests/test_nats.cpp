@@ -235,6 +235,54 @@ TEST_CASE("NATS: a cache keeps the semantics and space it was written from", "[n
   fs::remove(cache);
 }
 
+TEST_CASE("NATS: a cache of every file and directory layout, either space, answers as its original", "[nats][cache]") {
+  const std::string dir = nats_dir();
+  if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
+  std::ifstream mf(dir + "/manifest.json");
+  const json manifest = json::parse(mf);
+  InDirectory here(dir);
+  for (const auto& e : manifest) {
+    if (e["fast_mode"].get<bool>()) continue;  // a cache holds every architecture: fast mode does not apply
+    const std::string path = e["path"].get<std::string>();
+    SECTION(path) {
+      const std::string cache = temp_path("layout.cache");
+      nasbench::write_cache(open_entry(e), cache);
+      auto back = open_entry(json{{"path", cache}, {"space", e["space"]}, {"fast_mode", false}});
+      CHECK(back.semantics() == nasbench::Semantics::kNats);
+      // Every expected answer but repr and show, which name the file.
+      const std::string filtered = temp_path("layout.filtered.jsonl");
+      {
+        std::ifstream in(e["expected"].get<std::string>());
+        std::ofstream out(filtered);
+        std::string line;
+        while (std::getline(in, line)) {
+          const std::string fn = json::parse(line)["request"]["fn"].get<std::string>();
+          if (fn != "repr" && fn != "show") out << line << '\n';
+        }
+      }
+      std::size_t count = 0;
+      check_expected(back, filtered, count);
+      CHECK(count > 30);
+      // Float tables from the cache = float tables from the original.
+      const auto space = nasbench::parse_search_space(back.search_space_name() == "size" ? "sss" : "tss");
+      const auto f1 = nasbench::open_nats<float>(path, space, false);
+      const auto f2 = nasbench::open_nats<float>(cache, space, false);
+      for (int index : f1.evaluated_indexes())
+        for (const auto& hp : f1.hps(index))
+          for (const auto& d : f1.query_meta_info_by_index(index, hp).datasets()) {
+            auto answers = [&](const nasbench::BasicAPI<float>& api) {
+              return json::array({answer_or_error([&] { return nasbench::to_json(api.get_more_info(index, d.name, std::nullopt, hp, nasbench::SeedChoice::mean())); }),
+                                  answer_or_error([&] { return nasbench::to_json(api.get_more_info(index, d.name, 0, hp, nasbench::SeedChoice::mean())); }),
+                                  answer_or_error([&] { return nasbench::to_json(api.get_cost_info(index, d.name, hp)); })});
+            };
+            CHECK(answers(f1) == answers(f2));
+          }
+      fs::remove(filtered);
+      fs::remove(cache);
+    }
+  }
+}
+
 TEST_CASE("NATS: simulate_train_eval names the datasets it takes", "[nats]") {
   const std::string dir = nats_dir();
   if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
