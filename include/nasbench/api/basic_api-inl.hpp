@@ -12,7 +12,11 @@ void BasicAPI<Real>::set_source_of_results(std::shared_ptr<const Source> source)
   invalidate();
   source_ = std::move(source);
   ready_ = std::make_unique<std::atomic<std::uint8_t>[]>(meta_archs_.size());
-  for (std::size_t i = 0; i < meta_archs_.size(); ++i) ready_[i].store(0, std::memory_order_relaxed);
+  schedules_read_ = std::make_unique<std::atomic<std::uint8_t>[]>(meta_archs_.size());
+  for (std::size_t i = 0; i < meta_archs_.size(); ++i) {
+    ready_[i].store(0, std::memory_order_relaxed);
+    schedules_read_[i].store(0xff, std::memory_order_relaxed);
+  }
   source_columns_valid_ = true;
 }
 
@@ -24,7 +28,7 @@ auto BasicAPI<Real>::best_column(const std::string& hp, const std::string& datas
 
 template <typename Real>
 void BasicAPI<Real>::materialize_all() const {
-  for (std::size_t i = 0; i < meta_archs_.size(); ++i) ensure(i);
+  for (std::size_t i = 0; i < meta_archs_.size(); ++i) ensure_all(i);
 }
 
 template <typename Real>
@@ -38,13 +42,14 @@ void BasicAPI<Real>::set_meta_archs(std::vector<std::string> archs) {
   arch2infos_.resize(meta_archs_.size());
   source_.reset();
   ready_.reset();
+  schedules_read_.reset();
   invalidate();
 }
 
 template <typename Real>
 void BasicAPI<Real>::add_results(int index, std::string hp, ArchResults<Real> results) {
   check_index(index);
-  ensure(static_cast<std::size_t>(index));
+  ensure_all(static_cast<std::size_t>(index));
   invalidate();
   results.set_semantics(semantics_);
   auto& slot = arch2infos_[static_cast<std::size_t>(index)];
@@ -142,7 +147,7 @@ bool BasicAPI<Real>::has_results(long long index) const noexcept {
 template <typename Real>
 std::vector<std::string> BasicAPI<Real>::hps(long long index) const {
   std::vector<std::string> out;
-  for (const auto& h : entry(index)) out.push_back(h.hp);
+  for (const auto& h : names_entry(index)) out.push_back(h.hp);
   return out;
 }
 
@@ -159,10 +164,14 @@ int BasicAPI<Real>::query_index_by_arch(const ArchRef& arch) const {
 template <typename Real>
 const ArchResults<Real>& BasicAPI<Real>::query_meta_info_by_index(const ArchRef& arch, const Hp& hp) const {
   const int index = query_index_by_arch(arch);
-  for (const auto& h : entry(index))
-    if (h.hp == hp.str()) return h.results;
+  const auto& entries = names_entry(index);
+  for (std::size_t k = 0; k < entries.size(); ++k)
+    if (entries[k].hp == hp.str()) {
+      ensure_schedule(static_cast<std::size_t>(index), k);
+      return entries[k].results;
+    }
   std::vector<std::string> hps;
-  for (const auto& h : entry(index)) hps.push_back(h.hp);
+  for (const auto& h : entries) hps.push_back(h.hp);
   if (std::find(skipped_hps_.begin(), skipped_hps_.end(), hp.str()) != skipped_hps_.end())
     throw not_loaded("hp", hp.str(), "hps", hps);
   throw unavailable_value("hp", hp.str(), " for architecture " + std::to_string(index), hps);
@@ -619,12 +628,19 @@ void BasicAPI<Real>::check_index(long long index) const {
 }
 
 template <typename Real>
-auto BasicAPI<Real>::entry(long long index) const -> const std::vector<HpResults>& {
+auto BasicAPI<Real>::names_entry(long long index) const -> const std::vector<HpResults>& {
   check_index(index);
   ensure(static_cast<std::size_t>(index));
   const auto& slot = arch2infos_[static_cast<std::size_t>(index)];
   if (!slot) throw QueryError("architecture " + std::to_string(index) + " has no results (not evaluated)");
   return *slot;
+}
+
+template <typename Real>
+auto BasicAPI<Real>::entry(long long index) const -> const std::vector<HpResults>& {
+  const auto& slot = names_entry(index);
+  ensure_all(static_cast<std::size_t>(index));
+  return slot;
 }
 
 template <typename Real>
@@ -705,12 +721,43 @@ void BasicAPI<Real>::ensure(std::size_t index) const {
   std::lock_guard<std::mutex> lock(source_mutex_);
   if (ready_[index].load(std::memory_order_relaxed)) return;
   if (source_->has_results(index)) {
-    auto results = std::make_unique<std::vector<HpResults>>(source_->load(index));  // LoadError: stays unread
-    for (auto& h : *results) h.results.set_semantics(semantics_);
-    arch2infos_[index] = std::move(results);
+    std::optional<std::vector<std::string>> names = source_->schedules(index);  // LoadError: stays unread
+    if (names && names->size() <= 8) {  // each schedule's results when first asked for (ensure_schedule)
+      auto results = std::make_unique<std::vector<HpResults>>();
+      results->reserve(names->size());
+      for (auto& n : *names) results->push_back(HpResults{std::move(n), ArchResults<Real>{}});
+      arch2infos_[index] = std::move(results);
+      schedules_read_[index].store(0, std::memory_order_relaxed);
+    } else {
+      auto results = std::make_unique<std::vector<HpResults>>(source_->load(index));
+      for (auto& h : *results) h.results.set_semantics(semantics_);
+      arch2infos_[index] = std::move(results);
+    }
   }
   ready_[index].store(1, std::memory_order_release);
   if (source_->grows()) generation_.value.fetch_add(1, std::memory_order_acq_rel);
+}
+
+template <typename Real>
+void BasicAPI<Real>::ensure_schedule(std::size_t index, std::size_t position) const {
+  ensure(index);
+  if (!schedules_read_) return;
+  const auto bit = static_cast<std::uint8_t>(1u << position);
+  if (schedules_read_[index].load(std::memory_order_acquire) & bit) return;
+  std::lock_guard<std::mutex> lock(source_mutex_);
+  if (schedules_read_[index].load(std::memory_order_relaxed) & bit) return;
+  ArchResults<Real> results = source_->load_schedule(index, position);  // LoadError: stays unread
+  results.set_semantics(semantics_);
+  (*arch2infos_[index])[position].results = std::move(results);
+  schedules_read_[index].fetch_or(bit, std::memory_order_release);
+}
+
+template <typename Real>
+void BasicAPI<Real>::ensure_all(std::size_t index) const {
+  ensure(index);
+  if (!schedules_read_ || schedules_read_[index].load(std::memory_order_acquire) == 0xff || !arch2infos_[index]) return;
+  for (std::size_t k = 0; k < arch2infos_[index]->size(); ++k) ensure_schedule(index, k);
+  schedules_read_[index].fetch_or(0xff, std::memory_order_release);
 }
 
 }  // namespace nasbench

@@ -356,8 +356,16 @@ class BasicAPI {
   /// Appends architecture `index`'s row (costs, accuracy or the errors Python raises there) to `col`.
   void append_row(Column& col, int index, const std::string& hp, const std::string& ds, const std::string& set) const;
   void invalidate();
-  /// Materializes architecture `index` from the source, once (thread-safe).
+  /// Materializes architecture `index` from the source, once (thread-safe):
+  /// every schedule, or (a source that reads one schedule alone) their names.
   void ensure(std::size_t index) const;
+  /// ensure(index), then the results of its `position`-th schedule (thread-safe).
+  void ensure_schedule(std::size_t index, std::size_t position) const;
+  /// ensure(index) and every schedule's results.
+  void ensure_all(std::size_t index) const;
+  /// The schedules of `index` (QueryError when it has no results); their results
+  /// may not be read yet (ensure_schedule).
+  const std::vector<HpResults>& names_entry(long long index) const;
 
   std::vector<std::string> meta_archs_;
   std::unordered_map<std::string, int> archstr2index_;
@@ -380,6 +388,9 @@ class BasicAPI {
   mutable std::uint64_t columns_generation_ = 0;  ///< generation_ when columns_ were built
   std::shared_ptr<const Source> source_;  ///< where architectures come from on first use (a cache file), or null
   std::unique_ptr<std::atomic<std::uint8_t>[]> ready_;  ///< per architecture: taken from source_
+  /// Per architecture, when source_ reads one schedule alone: bit k, the k-th
+  /// schedule's results are read (0xff: all, or a source that reads them together).
+  std::unique_ptr<std::atomic<std::uint8_t>[]> schedules_read_;
   bool source_columns_valid_ = false;
   mutable detail::MovableMutex source_mutex_;
 };

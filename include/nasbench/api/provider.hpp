@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +53,17 @@ class ResultsProvider {
   [[nodiscard]] virtual bool has_results(std::size_t index) const noexcept = 0;
   /// The results of architecture `index` (has_results(index) is true); LoadError when unreadable.
   [[nodiscard]] virtual std::vector<HpResults<Real>> load(std::size_t index) const = 0;
+  /// The schedules (hps) of architecture `index` in load order, without
+  /// reading their results, when the source reads one schedule alone
+  /// (load_schedule()); nullopt: load() reads them together (the default).
+  [[nodiscard]] virtual std::optional<std::vector<std::string>> schedules(std::size_t index) const {
+    (void)index;
+    return std::nullopt;
+  }
+  /// The results of the `position`-th schedule of schedules(index).
+  [[nodiscard]] virtual ArchResults<Real> load_schedule(std::size_t index, std::size_t position) const {
+    return std::move(load(index).at(position).results);
+  }
   /// A stored find_best column, or nullptr.
   [[nodiscard]] virtual std::shared_ptr<const BestColumn> column(const std::string& hp, const std::string& dataset,
                                                                  const std::string& set) const = 0;

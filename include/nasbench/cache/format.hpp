@@ -26,7 +26,9 @@
 /// - index: per architecture 32 bytes, two records `u64 offset, u32 size,
 ///   u32 crc32`: its head block, then its data block (offset 0: no results).
 /// - a head block (read and checked when the architecture is first used):
-///   u32 number of schedules, then per schedule the hp (a string id) and its
+///   u32 number of schedules, then per schedule the hp (a string id), u32
+///   length of its records, u32 offset of its values in the data block (so
+///   that one schedule is read without the others) and its records, the
 ///   ArchResults: i32 arch_index, arch_str, u8 clear_net_done, u32 runs, each
 ///   run (ResultsCount: dataset, i32 seed, i32 epochs, f64 params, f64 flop,
 ///   latency (u8 0: None, 1: u32 n + f64 x n, 2: one f64), arch_config (name, i32 channel,

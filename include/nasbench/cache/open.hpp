@@ -46,9 +46,24 @@ class Mapping {
 /// data block's lazy check (its series read from it in place).
 class ArchBlocks final : public LazyChecked {
  public:
+  /// The head block's check, once (both its schedules may be read, at different times).
+  class HeadCheck final : public LazyChecked {
+   public:
+    const ArchBlocks* blocks = nullptr;
+
+   protected:
+    void verify() const override {
+      const ArchBlocks& b = *blocks;
+      if (crc32_of(b.map->data() + b.head.offset, b.head.size) != b.head.crc)
+        throw LoadError("cache file \"" + b.map->path() + "\": checksum mismatch in the head block of architecture " +
+                            std::to_string(b.index) + " (the file is corrupted; convert again)",
+                        b.head.offset);
+    }
+  };
   Section head, data;
   const Mapping* map = nullptr;
   std::size_t index = 0;
+  HeadCheck head_check;
 
  protected:
   void verify() const override {
@@ -85,25 +100,59 @@ class CacheSource final : public BasicAPI<Real>::Source {
     return index < count_ && blocks_[index].head.offset != 0;
   }
   [[nodiscard]] std::vector<HpResults> load(std::size_t index) const override {
-    if (index >= count_) throw LoadError("cache file \"" + map_->path() + "\": no architecture " + std::to_string(index));
-    const ArchBlocks& b = blocks_[index];
-    const unsigned char* base = map_->data();
-    if (crc32_of(base + b.head.offset, b.head.size) != b.head.crc)
-      throw LoadError("cache file \"" + map_->path() + "\": checksum mismatch in the head block of architecture " +
-                          std::to_string(index) + " (the file is corrupted; convert again)",
-                      b.head.offset);
-    const DataView data{base + b.data.offset, b.data.size, &b, map_, &strings_};
-    std::uint64_t data_pos = 0;
-    BlockReader in(base, b.head.offset, b.head.offset + b.head.size, &map_->path());
     std::vector<HpResults> out;
-    const std::uint32_t n = in.count("schedules", 8);
-    out.reserve(n);
+    std::vector<std::string> names = *schedules(index);
+    out.reserve(names.size());
+    for (std::size_t k = 0; k < names.size(); ++k) out.push_back(HpResults{std::move(names[k]), load_schedule(index, k)});
+    return out;
+  }
+  [[nodiscard]] std::optional<std::vector<std::string>> schedules(std::size_t index) const override {
+    std::vector<std::string> names;
+    for_schedules(index, [&](BlockReader&, std::string_view hp, std::uint64_t, std::uint64_t) {
+      names.emplace_back(hp);
+      return false;
+    });
+    return names;
+  }
+  [[nodiscard]] ArchResults<Real> load_schedule(std::size_t index, std::size_t position) const override {
+    const ArchBlocks& b = blocks_[index];
+    const DataView data{map_->data() + b.data.offset, b.data.size, &b, map_, &strings_};
+    std::optional<ArchResults<Real>> out;
+    std::size_t k = 0;
+    for_schedules(index, [&](BlockReader& in, std::string_view, std::uint64_t end, std::uint64_t data_at) {
+      if (k++ != position) return false;
+      std::uint64_t data_pos = data_at;
+      out = read_arch<Real>(in, data, data_pos);
+      if (in.offset() != end) in.fail("a schedule's records end " + std::to_string(end - in.offset()) + " bytes early");
+      return true;
+    });
+    if (!out) throw LoadError("cache file \"" + map_->path() + "\": architecture " + std::to_string(index) +
+                              " has no schedule " + std::to_string(position));
+    return std::move(*out);
+  }
+  /// Walks the schedules of architecture `index`'s head block (checked first):
+  /// fn(reader at the schedule's records, hp, where they end, where its values
+  /// start in the data block) returns true to stop, false to skip to the next.
+  template <typename Fn>
+  void for_schedules(std::size_t index, Fn&& fn) const {
+    if (!has_results(index))
+      throw LoadError("cache file \"" + map_->path() + "\": architecture " + std::to_string(index) + " has no results");
+    const ArchBlocks& b = blocks_[index];
+    b.head_check.ensure();
+    BlockReader in(map_->data(), b.head.offset, b.head.offset + b.head.size, &map_->path());
+    const std::uint32_t n = in.count("schedules", 12);
     for (std::uint32_t i = 0; i < n; ++i) {
-      std::string hp(in.sid("hp", strings_));
-      out.push_back(HpResults{std::move(hp), read_arch<Real>(in, data, data_pos)});
+      const std::string_view hp = in.sid("hp", strings_);
+      const std::uint64_t length = in.u32("schedule length");
+      const std::uint64_t data_at = in.u32("schedule data offset");
+      const std::uint64_t begin = in.offset();
+      if (length > b.head.offset + b.head.size - begin) in.fail("a schedule's records run past the head block");
+      if (data_at > b.data.size) in.fail("a schedule's values start past the data block");
+      BlockReader sub(map_->data(), begin, begin + length, &map_->path());
+      if (fn(sub, hp, begin + length, data_at)) return;
+      (void)in.take(length, "schedule records");
     }
     in.expect_end("architecture block");
-    return out;
   }
   /// The find_best columns the file stores (that apply to these tables).
   [[nodiscard]] const std::vector<ColumnRef>& column_refs() const noexcept { return column_refs_; }
@@ -239,6 +288,7 @@ std::pair<BasicAPI<Real>, std::shared_ptr<const CacheSource<Real>>> open_parts(c
     ArchBlocks& b = blocks[i];
     b.map = map.get();
     b.index = i;
+    b.head_check.blocks = &b;
     b.head = index.section("index entry");
     b.data = index.section("index entry");
     if (b.head.offset == 0) {

@@ -97,7 +97,11 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
       head.count(hps.size());
       for (const auto& hp : hps) {
         head.u32(strings.id(hp));
+        const std::size_t length_at = head.bytes.size();
+        head.u32(0);  // patched: the length of this schedule's records, so that a reader can skip them
+        head.u32(static_cast<std::uint32_t>(data.bytes.size()));  // where its values start in the data block
         write_arch(head, data, strings, api.query_meta_info_by_index(static_cast<long long>(i), hp));
+        head.patch_u32(length_at, static_cast<std::uint32_t>(head.bytes.size() - length_at - 8));
       }
       data.align(8);  // the next block starts aligned; the padding is inside this block's checksum
       section_too_big(head.bytes.size(), "head block of one architecture");
