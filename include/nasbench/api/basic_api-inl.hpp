@@ -34,10 +34,8 @@ void BasicAPI<Real>::materialize_all() const {
 template <typename Real>
 void BasicAPI<Real>::set_meta_archs(std::vector<std::string> archs) {
   meta_archs_ = std::move(archs);
-  archstr2index_.clear();
-  archstr2index_.reserve(meta_archs_.size());
-  for (std::size_t i = 0; i < meta_archs_.size(); ++i)
-    archstr2index_.emplace(meta_archs_[i], static_cast<int>(i));
+  archstr2index_.clear();  // built on the first lookup by string (opening a cache stays in milliseconds)
+  archstr2index_built_.value.store(0, std::memory_order_release);
   arch2infos_.clear();
   arch2infos_.resize(meta_archs_.size());
   source_.reset();
@@ -156,6 +154,15 @@ int BasicAPI<Real>::query_index_by_arch(const ArchRef& arch) const {
   if (const long long* i = arch.index()) {
     check_index(*i);
     return static_cast<int>(*i);
+  }
+  if (!archstr2index_built_.value.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> lock(archstr2index_mutex_);
+    if (!archstr2index_built_.value.load(std::memory_order_relaxed)) {
+      archstr2index_.reserve(meta_archs_.size());
+      for (std::size_t i = 0; i < meta_archs_.size(); ++i)
+        archstr2index_.emplace(meta_archs_[i], static_cast<int>(i));  // the first of equal strings, as before
+      archstr2index_built_.value.store(1, std::memory_order_release);
+    }
   }
   const auto it = archstr2index_.find(*arch.str());
   return it == archstr2index_.end() ? -1 : it->second;

@@ -368,7 +368,9 @@ class BasicAPI {
   const std::vector<HpResults>& names_entry(long long index) const;
 
   std::vector<std::string> meta_archs_;
-  std::unordered_map<std::string, int> archstr2index_;
+  mutable std::unordered_map<std::string, int> archstr2index_;  ///< built on first use (thread-safe)
+  mutable detail::MovableCounter archstr2index_built_;
+  mutable detail::MovableMutex archstr2index_mutex_;
   mutable std::vector<std::unique_ptr<std::vector<HpResults>>> arch2infos_;  ///< filled lazily from source_
   std::vector<int> evaluated_;
   std::vector<std::string> skipped_hps_;  ///< left out by LoadOptions::hps

@@ -258,7 +258,7 @@ struct RunReader {
                  at);
     data_pos = off + bytes;
     const unsigned char* values = data.base + off;
-    out.borrow(values, (flags & kSeriesPresence) ? values + std::uint64_t{n} * 8 : nullptr, n, last, total, data.check);
+    out.borrow(values, (flags & kSeriesPresence) != 0, n, last, total, data.check);
   }
 };
 

@@ -129,6 +129,8 @@ inline double load_le_f64(const unsigned char* p) noexcept {
 template <typename Real>
 class Series {
  public:
+  Series() noexcept
+      : dense_(true), have_total_(false), have_last_(false), reduced_(false), borrowed_(false), ext_presence_(false) {}
   /// Sets the value of `epoch` (a series reduced by keep_only() starts afresh).
   void set(std::size_t epoch, double value) {
     if (borrowed_) own();
@@ -188,8 +190,8 @@ class Series {
     values_.clear();
     present_.clear();
     dense_ = true;
-    have_total_ = have_last_ = reduced_ = borrowed_ = false;
-    ext_values_ = ext_present_ = nullptr;
+    have_total_ = have_last_ = reduced_ = borrowed_ = ext_presence_ = false;
+    ext_values_ = nullptr;
     check_ = nullptr;
     extent_ = 0;
   }
@@ -205,8 +207,8 @@ class Series {
     const std::optional<double> total = running_total(epoch);
     std::vector<Real>().swap(values_);
     std::vector<std::uint8_t>().swap(present_);
-    borrowed_ = false;
-    ext_values_ = ext_present_ = nullptr;
+    borrowed_ = ext_presence_ = false;
+    ext_values_ = nullptr;
     check_ = nullptr;
     dense_ = true;
     reduced_ = true;
@@ -245,7 +247,7 @@ class Series {
     }
   }
   /// Whether every epoch 0..extent()-1 has a value (then presence() is empty).
-  [[nodiscard]] bool dense() const noexcept { return borrowed_ ? ext_present_ == nullptr : dense_; }
+  [[nodiscard]] bool dense() const noexcept { return borrowed_ ? !ext_presence_ : dense_; }
   /// The stored value of epoch `i` < extent() (0 where absent: see has()), as a double.
   [[nodiscard]] double raw_value(std::size_t i) const { return value_at(i); }
   /// The stored values, epoch 0..extent()-1 (absent epochs hold 0: see has()).
@@ -271,19 +273,19 @@ class Series {
     compact();
   }
   /// Makes the series read `extent` little-endian binary64 values at
-  /// `values` (and, unless `presence` is null, one presence byte per epoch
-  /// at `presence`: nonzero is present), both checked by `check` on first
-  /// use. `last` and `total` are the value and the running total of the last
-  /// epoch (nullopt: absent), kept inline; the caller has bounded the region.
-  void borrow(const unsigned char* values, const unsigned char* presence, std::uint32_t extent,
-              std::optional<double> last, std::optional<double> total, const detail::LazyChecked* check) noexcept {
+  /// `values` (and, when `presence`, one presence byte per epoch right after
+  /// them: nonzero is present), checked by `check` on first use. `last` and
+  /// `total` are the value and the running total of the last epoch (nullopt:
+  /// absent), kept inline; the caller has bounded the region.
+  void borrow(const unsigned char* values, bool presence, std::uint32_t extent, std::optional<double> last,
+              std::optional<double> total, const detail::LazyChecked* check) noexcept {
     clear();
     borrowed_ = true;
     ext_values_ = values;
-    ext_present_ = presence;
+    ext_presence_ = presence;
     extent_ = extent;
     check_ = check;
-    dense_ = presence == nullptr;
+    dense_ = !presence;
     have_last_ = last.has_value() && extent > 0;
     last_ = have_last_ ? static_cast<double>(static_cast<Real>(*last)) : 0.;
     have_total_ = total.has_value() && extent > 0;
@@ -307,9 +309,9 @@ class Series {
   std::size_t size() const noexcept { return borrowed_ ? extent_ : values_.size(); }
   bool present_at(std::size_t i) const {
     if (!borrowed_) return dense_ || present_[i] != 0;
-    if (!ext_present_) return true;
+    if (!ext_presence_) return true;
     if (check_) check_->ensure();
-    return ext_present_[i] != 0;
+    return ext_values_[std::size_t{8} * extent_ + i] != 0;
   }
   double value_at(std::size_t i) const {
     if (!borrowed_) return static_cast<double>(values_[i]);
@@ -328,17 +330,18 @@ class Series {
   std::vector<Real> values_;
   std::vector<std::uint8_t> present_;  ///< empty while dense_
   const unsigned char* ext_values_ = nullptr;   ///< borrowed_: extent_ little-endian binary64 values
-  const unsigned char* ext_present_ = nullptr;  ///< borrowed_: extent_ presence bytes, or null (dense)
+                                                ///< (then extent_ presence bytes when ext_presence_)
   const detail::LazyChecked* check_ = nullptr;  ///< borrowed_: verifies the region on first use
   double total_ = 0;                   ///< running_total of the last epoch, when have_total_
   double last_ = 0;                    ///< the value of the last epoch, when have_last_ (kept beside the
                                        ///< object that holds the series: one cache miss less per query)
   std::uint32_t extent_ = 0;            ///< extent() once reduced_ or borrowed_
-  bool dense_ = true;
-  bool have_total_ = false;
-  bool have_last_ = false;
-  bool reduced_ = false;  ///< keep_only(): values_ is empty, last_/total_ hold epoch extent_-1
-  bool borrowed_ = false;  ///< borrow(): the values are read from ext_values_
+  bool dense_ : 1;
+  bool have_total_ : 1;
+  bool have_last_ : 1;
+  bool reduced_ : 1;        ///< keep_only(): values_ is empty, last_/total_ hold epoch extent_-1
+  bool borrowed_ : 1;       ///< borrow(): the values are read from ext_values_
+  bool ext_presence_ : 1;   ///< borrowed_: presence bytes follow the values
 };
 
 /// The results of one evaluation set (`x-valid`, `ori-test`, ...) over epochs.
