@@ -60,28 +60,27 @@ TEST_CASE("a cache opened by many threads at once materializes each architecture
   const auto original = nasbench::NASBench201API::load(dir + "/tiny.pth");
   const std::string cache = temp_path("threads.cache");
   nasbench::write_cache(original, cache);
-  std::vector<json> expected;
-  for (int index : original.evaluated_indexes())
-    for (const char* ds : {"cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"}) {
-      expected.push_back(nasbench::to_json(original.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean())));
-      expected.push_back(nasbench::to_json(original.find_best(ds, std::string(ds) == "cifar10" ? "ori-test" : "x-valid", std::nullopt, 1e9, "200")));
-      // Earlier epochs and the time sums: the first reads of a data block race to check it.
-      expected.push_back(answer_or_error([&] { return nasbench::to_json(original.get_more_info(index, ds, 3, "200", nasbench::SeedChoice::mean())); }));
-      expected.push_back(answer_or_error([&] { return nasbench::to_json(original.get_cost_info(index, ds, "200")); }));
-    }
+  // Every architecture's answers, in one order: the original's, then each thread's from a fresh cache.
+  auto answers = [](const nasbench::NASBench201API& api) {
+    std::vector<json> out;
+    for (int index : api.evaluated_indexes())
+      for (const char* ds : {"cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"}) {
+        out.push_back(nasbench::to_json(api.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean())));
+        out.push_back(nasbench::to_json(api.find_best(ds, std::string(ds) == "cifar10" ? "ori-test" : "x-valid", std::nullopt, 1e9, "200")));
+        // Earlier epochs and the time sums: the first reads of a data block race to check it.
+        out.push_back(answer_or_error([&] { return nasbench::to_json(api.get_more_info(index, ds, 3, "200", nasbench::SeedChoice::mean())); }));
+        out.push_back(answer_or_error([&] { return nasbench::to_json(api.get_cost_info(index, ds, "200")); }));
+      }
+    return out;
+  };
+  const std::vector<json> expected = answers(original);
   for (int round = 0; round < 10; ++round) {
     const auto api = nasbench::NASBench201API::load(cache);
     std::vector<std::vector<json>> results(4);
     std::vector<std::thread> threads;
     for (auto& out : results)
       threads.emplace_back([&, &out = out] {
-        for (int index : api.evaluated_indexes())
-          for (const char* ds : {"cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"}) {
-            out.push_back(nasbench::to_json(api.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean())));
-            out.push_back(nasbench::to_json(api.find_best(ds, std::string(ds) == "cifar10" ? "ori-test" : "x-valid", std::nullopt, 1e9, "200")));
-            out.push_back(answer_or_error([&] { return nasbench::to_json(api.get_more_info(index, ds, 3, "200", nasbench::SeedChoice::mean())); }));
-            out.push_back(answer_or_error([&] { return nasbench::to_json(api.get_cost_info(index, ds, "200")); }));
-          }
+        out = answers(api);
       });
     for (auto& t : threads) t.join();
     for (const auto& out : results) CHECK(out == expected);

@@ -41,6 +41,15 @@ std::pair<std::optional<double>, std::optional<double>> stored_totals(const Seri
   return {total, t};
 }
 
+/// The time series the `i`-th time sum of `r` sums (ResultsCount::time_sums():
+/// train, then one per eval name), or nullptr.
+template <typename Real>
+const Series<Real>* time_series_of(const ResultsCount<Real>& r, std::size_t i) {
+  if (i == 0) return r.train_times ? &*r.train_times : nullptr;
+  const EvalSeries<Real>* e = r.find_eval(r.eval_names[i - 1]);
+  return e ? &e->times : nullptr;
+}
+
 /// The strings of a file, each stored once: ids 0..n-1 are the architecture
 /// strings (meta_archs), the others follow in first-use order.
 struct StringIds {
@@ -158,9 +167,7 @@ void write_time_sums(BlockWriter& w, const ResultsCount<Real>& r) {
   for (std::size_t i = 0; i < sums.size(); ++i) {
     const auto& t = sums[i];
     // The Python sum of a dense time series is its running total (stored with the series): not stored twice.
-    const Series<Real>* series = i == 0 ? (r.train_times ? &*r.train_times : nullptr)
-                                        : (r.find_eval(r.eval_names[i - 1]) ? &r.find_eval(r.eval_names[i - 1])->times
-                                                                             : nullptr);
+    const Series<Real>* series = time_series_of(r, i);
     bool totals = false;
     if (series && t.python) {
       const auto [total, total32] = stored_totals(*series);
@@ -276,9 +283,7 @@ void read_time_sums(BlockReader& in, ResultsCount<Real>& r) {
     for (std::uint8_t flag : {kSumNumpy, kSumPython}) {
       if (!(flags & flag)) continue;
       if (flag == kSumPython && (flags & kSumTotals)) {  // the stored running total of the time series
-        const Series<Real>* series = i == 0 ? (r.train_times ? &*r.train_times : nullptr)
-                                            : (r.find_eval(r.eval_names[i - 1]) ? &r.find_eval(r.eval_names[i - 1])->times
-                                                                                 : nullptr);
+        const Series<Real>* series = time_series_of(r, i);
         if (!series || !series->stored_total())
           in.fail_at("a time sum refers to the running total of a time series that has none", flags_at);
         t.python = *series->stored_total();

@@ -53,13 +53,7 @@ class ArchBlocks final : public LazyChecked {
     const ArchBlocks* blocks = nullptr;
 
    protected:
-    void verify() const override {
-      const ArchBlocks& b = *blocks;
-      if (crc32_of(b.map->data() + b.head.offset, b.head.size) != b.head.crc)
-        throw LoadError("cache file \"" + b.map->path() + "\": checksum mismatch in the head block of architecture " +
-                            std::to_string(b.index) + " (the file is corrupted; convert again)",
-                        b.head.offset);
-    }
+    void verify() const override { blocks->check(blocks->head, "head"); }
   };
   Section head, data;
   const Mapping* map = nullptr;
@@ -67,11 +61,15 @@ class ArchBlocks final : public LazyChecked {
   HeadCheck head_check;
 
  protected:
-  void verify() const override {
-    if (crc32_of(map->data() + data.offset, data.size) != data.crc)
-      throw LoadError("cache file \"" + map->path() + "\": checksum mismatch in the data block of architecture " +
-                          std::to_string(index) + " (the file is corrupted; convert again)",
-                      data.offset);
+  void verify() const override { check(data, "data"); }
+
+ private:
+  /// LoadError unless `block` (the head or data block) matches its CRC.
+  void check(const Section& block, const char* which) const {
+    if (crc32_of(map->data() + block.offset, block.size) != block.crc)
+      throw LoadError("cache file \"" + map->path() + "\": checksum mismatch in the " + which +
+                          " block of architecture " + std::to_string(index) + " (the file is corrupted; convert again)",
+                      block.offset);
   }
 };
 

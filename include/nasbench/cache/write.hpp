@@ -85,7 +85,7 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
     if (n > 0xffffffffu) throw Error(std::string("cannot write a cache: the ") + what + " takes more than 4 GiB");
   };
   try {
-    put(std::vector<unsigned char>(kHeaderSize, 0));  // the data blocks follow, 8-byte aligned
+    put(std::vector<unsigned char>(kHeaderSize, 0));
     // The data blocks as they are made (8-byte aligned), then the head
     // blocks together (what a scan of the common queries reads), then the index.
     std::vector<Section> heads(api.size()), datas(api.size());
@@ -122,7 +122,7 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
     put(meta.bytes);
     BlockWriter index;
     for (std::size_t i = 0; i < api.size(); ++i) {
-      if (heads[i].size == 0 && datas[i].offset == 0) {
+      if (!api.has_results(static_cast<long long>(i))) {
         index.section(Section{});
         index.section(Section{});
         continue;
