@@ -37,6 +37,46 @@ inline std::uint32_t crc(const std::vector<std::uint8_t>& b, std::uint64_t off, 
 }
 }  // namespace detail
 
+/// The summary section's CRCs (its rows' chunks, then its table of
+/// contents) recomputed where they lie in `b`.
+inline void fix_summary_checksums(std::vector<std::uint8_t>& b) {
+  using namespace detail;
+  namespace cache = nasbench::detail::cache;
+  const std::uint64_t off = get_u64(b, 72), size = get_u32(b, 80);
+  if (!inside(off, size, b.size()) || size < 8) return;
+  const std::uint64_t end = off + size;
+  std::uint64_t at = off;
+  auto skip_strings = [&](std::uint64_t count) {  // false when the table runs out
+    for (std::uint64_t i = 0; i < count; ++i) {
+      if (at + 4 > end) return false;
+      at += 4 + std::uint64_t{get_u32(b, at)};
+    }
+    return at <= end;
+  };
+  const std::uint32_t hps = get_u32(b, at);  // the schedules' strings
+  at += 4;
+  if (!skip_strings(hps) || at + 4 > end) return;
+  const std::uint32_t tables = get_u32(b, at);
+  at += 4;
+  for (std::uint32_t t = 0; t < tables; ++t) {
+    if (!skip_strings(2) || at + 4 > end) return;
+    const std::uint32_t keys = get_u32(b, at);
+    at += 4;
+    if (!skip_strings(keys) || at + 16 > end) return;
+    const std::uint64_t rel = get_u64(b, at), rows = get_u32(b, at + 8), chunks = get_u32(b, at + 12);
+    at += 16;
+    if (chunks > (end - at) / 4) return;
+    for (std::uint64_t c = 0; c < chunks; ++c, at += 4) {
+      const std::uint64_t first = c * cache::kRowsPerChunk;
+      if (first >= rows) continue;
+      const std::uint64_t n = std::min<std::uint64_t>(cache::kRowsPerChunk, rows - first) * cache::kRowSize;
+      const std::uint64_t chunk_at = rel + first * cache::kRowSize;
+      if (rel <= size && chunk_at <= size && n <= size - chunk_at) put_u32(b, at, crc(b, off + chunk_at, n));
+    }
+  }
+  put_u32(b, 84, crc(b, off, at - off));
+}
+
 /// `bytes` with the file size and every CRC of the cache layout
 /// (cache/format.hpp) recomputed where the records they cover lie in the file.
 inline std::vector<std::uint8_t> fix_checksums(std::vector<std::uint8_t> b) {
@@ -71,11 +111,12 @@ inline std::vector<std::uint8_t> fix_checksums(std::vector<std::uint8_t> b) {
     }
     if (whole && at <= end) put_u32(b, 68, crc(b, col_off, at - col_off));
   }
+  fix_summary_checksums(b);
   for (std::size_t rec = 24; rec < 56; rec += 16) {
     const std::uint64_t off = get_u64(b, rec), n = get_u32(b, rec + 8);
     if (inside(off, n, b.size())) put_u32(b, rec + 12, crc(b, off, n));
   }
-  put_u32(b, 72, crc(b, 0, 72));
+  put_u32(b, 88, crc(b, 0, 88));
   return b;
 }
 

@@ -336,7 +336,7 @@ def main():
                 for precision in ("double", "float"):
                     subprocess.run([cache_writer, src, os.path.join(d, "%s_%s.cache" % (name, precision)), precision],
                                    check=True)
-            put(d, "header_only.cache", open(os.path.join(d, "nb201_double.cache"), "rb").read()[:80])
+            put(d, "header_only.cache", open(os.path.join(d, "nb201_double.cache"), "rb").read()[:96])
         else:
             print("make_corpus: %s not built; fuzz_cache seeds left unchanged" % cache_writer)
 

@@ -117,6 +117,7 @@ inline std::string temp_path(const std::string& name) {
 template <typename Real>
 void touch_everything(const nasbench::BasicAPI<Real>& api) {
   api.materialize_all();
+  (void)api.evaluated_hps();
   auto every_epoch = [](const nasbench::Series<Real>& s) {
     for (std::size_t i = 0; i < s.extent(); ++i) (void)s.get(i);  // a cache reads these in place, checked first
   };
@@ -124,9 +125,19 @@ void touch_everything(const nasbench::BasicAPI<Real>& api) {
     if (api.has_results(index))
       for (const auto& hp : api.hps(index)) {
         const auto& ar = api.query_meta_info_by_index(index, hp);
-        for (const auto& d : ar.datasets())
+        for (const auto& d : ar.datasets()) {
           for (const char* set : {"train", "valid", "x-valid", "x-test", "ori-test"})
             (void)api.best_column(hp, d.name, set);
+          // The answers a cache stores in summary rows.
+          try {
+            (void)api.get_more_info(index, d.name, std::nullopt, hp, nasbench::SeedChoice::mean());
+          } catch (const nasbench::QueryError&) {
+          }
+          try {
+            (void)api.get_cost_info(index, d.name, hp);
+          } catch (const nasbench::QueryError&) {
+          }
+        }
         for (const auto& r : ar.results()) {
           for (const auto* s : {&r.train_acc1es, &r.train_acc5es, &r.train_losses}) every_epoch(*s);
           if (r.train_times) every_epoch(*r.train_times);

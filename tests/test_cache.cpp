@@ -33,9 +33,15 @@ TEST_CASE("a cache file answers every query exactly as the file it was converted
       }
       CHECK(count > 1000);
       // Single precision from the cache = single precision from the original file.
+      // And a cache written from single-precision tables (its summary rows apply to them).
       const auto f1 = nasbench::NASBench201APIFloat::load(dir + "/" + file);
-      const auto f2 = nasbench::NASBench201APIFloat::load(cache);
+      const std::string float_cache = temp_path("answers-float.cache");
+      nasbench::write_cache(f1, float_cache);
+      for (const std::string& path : {cache, float_cache}) {
+      INFO(path);
+      const auto f2 = nasbench::NASBench201APIFloat::load(path);
       CHECK(f1.repr() == f2.repr());
+      CHECK(f1.evaluated_hps() == f2.evaluated_hps());
       for (int index : f1.evaluated_indexes())
         for (const auto& hp : f1.hps(index))
           for (const auto& d : f1.query_meta_info_by_index(index, hp).datasets()) {
@@ -49,6 +55,8 @@ TEST_CASE("a cache file answers every query exactly as the file it was converted
             CHECK(answer_or_error([&] { return nasbench::to_json(f1.get_more_info(index, d.name, 1, hp, nasbench::SeedChoice::mean())); }) ==
                   answer_or_error([&] { return nasbench::to_json(f2.get_more_info(index, d.name, 1, hp, nasbench::SeedChoice::mean())); }));
           }
+      }
+      std::remove(float_cache.c_str());
       std::remove(cache.c_str());
     }
   }
@@ -118,7 +126,7 @@ TEST_CASE("a cache's series are read in place: no per-epoch copy, the data block
   // do not read the data block; the first read of an earlier epoch (or
   // verify_cache) is a LoadError naming the block, every time.
   std::string bytes = read_file(cache);
-  const std::size_t at = 80;  // the first data block follows the header
+  const std::size_t at = nasbench::detail::cache::kHeaderSize;  // the first data block follows the header
   bytes[at] = static_cast<char>(bytes[at] ^ 0x40);  // the first value of the first architecture's first series
   const std::string bad = temp_path("inplace-bad.cache");
   { std::ofstream(bad, std::ios::binary) << bytes; }
@@ -130,6 +138,121 @@ TEST_CASE("a cache's series are read in place: no per-epoch copy, the data block
   CHECK_THROWS_AS(broken.get_more_info(first, ds, 0, "200", nasbench::SeedChoice::mean()), nasbench::LoadError);
   CHECK_THROWS_WITH(nasbench::verify_cache(bad), Catch::Contains("data block"));
   std::remove(bad.c_str());
+  std::remove(cache.c_str());
+}
+
+namespace {
+std::uint64_t u64_at(const std::string& b, std::size_t at) {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(b[at + static_cast<std::size_t>(i)]);
+  return v;
+}
+}  // namespace
+
+TEST_CASE("the common queries are answered from a cache's summary rows, without reading results", "[api][cache]") {
+  const std::string dir = fixture_dir();
+  if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
+  const auto original = nasbench::NASBench201API::load(dir + "/tiny.pth");
+  const std::string cache = temp_path("summaries.cache");
+  nasbench::write_cache(original, cache);
+  // Every head block corrupted (their CRCs left as they were): whatever reads
+  // an architecture's results is a LoadError; the summary rows still answer.
+  std::string bytes = read_file(cache);
+  const std::uint64_t index_at = u64_at(bytes, 40);
+  for (std::size_t i = 0; i < original.size(); ++i)
+    if (const std::uint64_t head = u64_at(bytes, index_at + 32 * i); head != 0)
+      bytes[head] = static_cast<char>(bytes[head] ^ 0x40);
+  const std::string bad = temp_path("summaries-heads.cache");
+  { std::ofstream(bad, std::ios::binary) << bytes; }
+  const auto api = nasbench::NASBench201API::load(bad);
+  CHECK(api.evaluated_hps() == original.evaluated_hps());
+  std::size_t answered = 0;
+  for (const auto& hp : original.evaluated_hps())
+    for (const char* ds : {"cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"}) {
+      const json stats = answer_or_error([&] { return json(original.statistics(ds, hp)); });
+      if (!stats.is_string()) CHECK(json(api.statistics(ds, hp)) == stats);
+      for (int index : original.evaluated_indexes()) {
+        INFO("architecture " << index << ", " << ds << ", hp " << hp);
+        const json more = answer_or_error([&] {
+          return nasbench::to_json(original.get_more_info(index, ds, std::nullopt, hp, nasbench::SeedChoice::mean()));
+        });
+        const json cost = answer_or_error([&] { return nasbench::to_json(original.get_cost_info(index, ds, hp)); });
+        if (!more.is_string()) {
+          CHECK(nasbench::to_json(api.get_more_info(index, ds, std::nullopt, hp, nasbench::SeedChoice::mean())) == more);
+          CHECK_THROWS_WITH(api.get_more_info(index, ds, 0, hp, nasbench::SeedChoice::mean()),
+                            Catch::Contains("checksum mismatch in the head block of architecture " + std::to_string(index)));
+          ++answered;
+        } else {  // not stored: the tables raise, and here they cannot be read
+          CHECK_THROWS_AS(api.get_more_info(index, ds, std::nullopt, hp, nasbench::SeedChoice::mean()), nasbench::LoadError);
+        }
+        if (!cost.is_string()) CHECK(nasbench::to_json(api.get_cost_info(index, ds, hp)) == cost);
+        if (!cost.is_string()) CHECK(api.get_latency(index, ds, hp) == original.get_latency(index, ds, hp));
+      }
+    }
+  CHECK(answered > 20);
+  // NATS-Bench semantics: the comment is made by the reader.
+  auto nats = nasbench::NASBench201API::load(dir + "/tiny.pth");
+  nats.set_source("tiny.pth", "NATStopology");
+  const std::string nats_cache = temp_path("summaries-nats.cache");
+  nasbench::write_cache(nats, nats_cache);
+  const auto reopened = nasbench::NASBench201API::load(nats_cache);
+  const int first = original.evaluated_indexes().front();
+  const auto info = reopened.get_more_info(first, "cifar10", std::nullopt, "200", nasbench::SeedChoice::mean());
+  REQUIRE(info.comment);
+  CHECK(nasbench::to_json(info) ==
+        nasbench::to_json(nats.get_more_info(first, "cifar10", std::nullopt, "200", nasbench::SeedChoice::mean())));
+
+  // A corrupted summary row: the query that reads it is a LoadError naming the rows, and so is verify_cache.
+  std::string rows = read_file(cache);
+  // The last table's rows end the file: a value of the row of `first` there.
+  const std::size_t row_size = nasbench::detail::cache::kRowSize;
+  const std::size_t at = rows.size() - original.size() * row_size + static_cast<std::size_t>(first) * row_size + 32;
+  rows[at] = static_cast<char>(rows[at] ^ 0x01);
+  { std::ofstream(bad, std::ios::binary) << rows; }
+  const auto broken = nasbench::NASBench201API::load(bad);
+  std::size_t caught = 0;
+  for (const auto& hp : original.evaluated_hps())
+    for (const char* ds : {"cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"})
+      try {
+        (void)broken.get_cost_info(first, ds, hp);
+      } catch (const nasbench::LoadError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("checksum mismatch in the summary rows of hp"));
+        ++caught;
+      } catch (const nasbench::QueryError&) {
+      }
+  CHECK(caught == 1);
+  CHECK_THROWS_WITH(nasbench::verify_cache(bad), Catch::Contains("summary rows"));
+  CHECK(nasbench::verify_cache(cache).summaries > 0);
+  std::remove(nats_cache.c_str());
+  std::remove(bad.c_str());
+  std::remove(cache.c_str());
+}
+
+TEST_CASE("changes to a cache-backed API are seen by the queries a cache stores", "[api][cache]") {
+  const std::string dir = fixture_dir();
+  if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
+  auto original = nasbench::NASBench201API::load(dir + "/tiny.pth");
+  const std::string cache = temp_path("mutate-summaries.cache");
+  nasbench::write_cache(original, cache);
+  auto api = nasbench::NASBench201API::load(cache);
+  const int index = original.evaluated_indexes().front();
+  const std::string ds = original.query_meta_info_by_index(index, "200").datasets().front().name;
+  auto same = [&] {
+    CHECK(nasbench::to_json(api.get_cost_info(index, ds, "200")) == nasbench::to_json(original.get_cost_info(index, ds, "200")));
+    CHECK(nasbench::to_json(api.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean())) ==
+          nasbench::to_json(original.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean())));
+    CHECK(api.statistics(ds, "200") == original.statistics(ds, "200"));
+    CHECK(api.evaluated_hps() == original.evaluated_hps());
+  };
+  same();
+  for (auto* a : {&api, &original}) a->mutable_meta_info_by_index(index, "200").reset_latency(ds, std::nullopt, 0.25);
+  CHECK(api.get_latency(index, ds, "200") == 0.25);
+  same();
+  for (auto* a : {&api, &original}) a->mutable_meta_info_by_index(index, "200").reset_pseudo_train_times(ds, std::nullopt, 2.5);
+  CHECK(api.get_more_info(index, ds, std::nullopt, "200", nasbench::SeedChoice::mean()).train.per_time == 2.5);
+  same();
+  for (auto* a : {&api, &original}) a->remove_results(original.evaluated_indexes().back());
+  CHECK_THROWS_AS(api.statistics(ds, "200"), nasbench::QueryError);  // an evaluated index without results
   std::remove(cache.c_str());
 }
 
@@ -201,11 +324,13 @@ TEST_CASE("a truncated, corrupted or other-version cache is a LoadError, never a
   }
   SECTION("another format version") {
     std::string copy = data;
-    copy[8] = 1;  // the previous format: per-architecture blocks decoded into the heap
-    { std::ofstream(bad, std::ios::binary) << copy; }
-    CHECK_THROWS_WITH(nasbench::NASBench201API::load(bad), Catch::Contains("format version 1") &&
-                                                                Catch::Contains("reads version 2") &&
-                                                                Catch::Contains("nasbench convert"));
+    for (char version : {1, 2}) {  // earlier formats: blocks decoded into the heap; no summary rows
+      copy[8] = version;
+      { std::ofstream(bad, std::ios::binary) << copy; }
+      CHECK_THROWS_WITH(nasbench::NASBench201API::load(bad),
+                        Catch::Contains("format version " + std::to_string(version)) &&
+                            Catch::Contains("reads version 3") && Catch::Contains("nasbench convert"));
+    }
   }
   SECTION("appended bytes") {
     { std::ofstream(bad, std::ios::binary) << data << "x"; }

@@ -231,14 +231,15 @@ class Convert(unittest.TestCase):
         self.assertEqual(report["bytes"], os.path.getsize(self.cache))
         self.assertGreater(report["with_results"], 0)
         self.assertGreater(report["columns"], 0)
+        self.assertGreater(report["summaries"], 0)
         rc, out, _ = run("verify", self.cache)
         self.assertEqual(rc, 0)
         self.assertIn("intact", out)
-        # One byte of the first data block (right after the 80-byte header):
+        # One byte of the first data block (right after the 96-byte header):
         # `info` does not read it, `verify` finds it.
         with open(self.cache, "rb") as f:
             data = bytearray(f.read())
-        data[80 + 1] ^= 0x10
+        data[96 + 1] ^= 0x10
         with open(self.cache, "wb") as f:
             f.write(bytes(data))
         rc, _, err = run("info", self.cache)

@@ -138,10 +138,7 @@ int run_info(const nasbench::BasicAPI<Real>& api, bool as_json) {
   json out = {{"repr", api.repr()},
               {"architectures", api.size()},
               {"evaluated", api.evaluated_indexes().size()}};
-  std::vector<std::string> hps;
-  for (int i : api.evaluated_indexes())
-    for (const auto& hp : api.hps(i))
-      if (std::find(hps.begin(), hps.end(), hp) == hps.end()) hps.push_back(hp);
+  const std::vector<std::string> hps = api.evaluated_hps();
   json per_hp = json::object();
   for (const auto& hp : hps) {
     json datasets = json::object();
@@ -395,13 +392,16 @@ int run_main(int argc, char** argv) {
                           {"bytes", c.bytes},
                           {"architectures", c.architectures},
                           {"with_results", c.with_results},
-                          {"columns", c.columns}}
+                          {"columns", c.columns},
+                          {"summaries", c.summaries}}
                          .dump()
                   << '\n';
       else
-        std::printf("%s: intact (%llu bytes; %zu architectures, %zu with results; %zu find_best columns) in %.2f s\n",
-                    verify_file.c_str(), static_cast<unsigned long long>(c.bytes), c.architectures, c.with_results,
-                    c.columns, seconds);
+        std::printf(
+            "%s: intact (%llu bytes; %zu architectures, %zu with results; %zu find_best columns, %zu summary tables) "
+            "in %.2f s\n",
+            verify_file.c_str(), static_cast<unsigned long long>(c.bytes), c.architectures, c.with_results, c.columns,
+            c.summaries, seconds);
       return 0;
     }
     if (*convert) {

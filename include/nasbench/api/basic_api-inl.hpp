@@ -17,7 +17,7 @@ void BasicAPI<Real>::set_source_of_results(std::shared_ptr<const Source> source)
     ready_[i].store(0, std::memory_order_relaxed);
     schedules_read_[i].store(0xff, std::memory_order_relaxed);
   }
-  source_columns_valid_ = true;
+  source_answers_valid_ = true;
 }
 
 template <typename Real>
@@ -150,6 +150,19 @@ std::vector<std::string> BasicAPI<Real>::hps(long long index) const {
 }
 
 template <typename Real>
+std::vector<std::string> BasicAPI<Real>::evaluated_hps() const {
+  if (source_ && source_answers_valid_)
+    if (std::optional<std::vector<std::string>> stored = source_->stored_hps()) return std::move(*stored);
+  std::vector<std::string> out;
+  for_each_evaluated([&](int index) {
+    if (!has_results(index)) return;
+    for (const auto& h : names_entry(index))
+      if (std::find(out.begin(), out.end(), h.hp) == out.end()) out.push_back(h.hp);
+  });
+  return out;
+}
+
+template <typename Real>
 int BasicAPI<Real>::query_index_by_arch(const ArchRef& arch) const {
   if (const long long* i = arch.index()) {
     check_index(*i);
@@ -212,6 +225,14 @@ MoreInfo BasicAPI<Real>::get_more_info(const ArchRef& arch, std::string_view dat
   const int index = query_index_by_arch(arch);
   if (!has_results(index))
     throw QueryError("architecture " + std::to_string(index) + " has no results (not evaluated)");
+  if (!iepoch && is_random.kind() == SeedChoice::Kind::kMean) {  // the common query: stored by a cache
+    StoredSummary stored;
+    if (stored_summary(static_cast<std::size_t>(index), hp, dataset, SummaryPart::kMoreInfo, stored) &&
+        stored.more_info) {
+      stored.more_info->comment = more_info_comment(dataset, hp);
+      return std::move(*stored.more_info);
+    }
+  }
   const ArchResults<Real>& ar = query_meta_info_by_index(index, hp);
   if (is_random.kind() == SeedChoice::Kind::kRandom) {  // one seed for every field
     const auto& seeds = ar.get_dataset_seeds(dataset);
@@ -219,6 +240,9 @@ MoreInfo BasicAPI<Real>::get_more_info(const ArchRef& arch, std::string_view dat
     is_random = SeedChoice::seed(seeds[static_cast<std::size_t>(rng.randbelow(seeds.size()))]);
   }
   const Metrics train = ar.get_metrics(dataset, "train", iepoch, is_random, &rng);
+  if (!train.iepoch)  // no seed: Python's get_metrics gives {}, and `train_info['iepoch']` raises KeyError
+    throw QueryError("no run of " + detail::quoted(dataset) + " in architecture " + std::to_string(index) +
+                     " (its dataset_seed lists no seed)");
   const double total = *train.iepoch + 1;
   auto summary = [&](const Metrics& m) {
     return SetSummary{m.loss, m.accuracy,
@@ -235,19 +259,7 @@ MoreInfo BasicAPI<Real>::get_more_info(const ArchRef& arch, std::string_view dat
   };
   MoreInfo info;
   info.train = summary(train);
-  if (semantics_ == Semantics::kNats) {
-    if (dataset == "cifar10-valid")
-      info.comment =
-          "In this dict, train-loss/accuracy/time is the metric on the train set of CIFAR-10. The "
-          "test-loss/accuracy/time is the performance of the CIFAR-10 test set after training on the train set by " +
-          hp.str() + " epochs. The per-time and total-time indicate the per epoch and total time costs, respectively.";
-    else if (dataset == "cifar10")
-      info.comment =
-          "In this dict, train-loss/accuracy/time is the metric on the train+valid sets of CIFAR-10. The "
-          "test-loss/accuracy/time is the performance of the CIFAR-10 test set after training on the train+valid "
-          "sets by " +
-          hp.str() + " epochs. The per-time and total-time indicate the per epoch and total time costs, respectively.";
-  }
+  info.comment = more_info_comment(dataset, hp);
   if (dataset == "cifar10-valid") {
     info.valid = summary(ar.get_metrics(dataset, "x-valid", iepoch, is_random, &rng));
     info.test = attempt("ori-test");
@@ -270,7 +282,35 @@ MoreInfo BasicAPI<Real>::get_more_info(const ArchRef& arch, std::string_view dat
 
 template <typename Real>
 CostInfo BasicAPI<Real>::get_cost_info(const ArchRef& arch, std::string_view dataset, const Hp& hp) const {
-  return query_meta_info_by_index(arch, hp).get_compute_costs(dataset);
+  const int index = query_index_by_arch(arch);
+  StoredSummary stored;
+  if (index >= 0 && stored_summary(static_cast<std::size_t>(index), hp, dataset, SummaryPart::kCostInfo, stored) &&
+      stored.cost_info)
+    return std::move(*stored.cost_info);
+  return query_meta_info_by_index(index, hp).get_compute_costs(dataset);
+}
+
+template <typename Real>
+std::optional<std::string> BasicAPI<Real>::more_info_comment(std::string_view dataset, const Hp& hp) const {
+  if (semantics_ != Semantics::kNats) return std::nullopt;
+  if (dataset == "cifar10-valid")
+    return "In this dict, train-loss/accuracy/time is the metric on the train set of CIFAR-10. The "
+           "test-loss/accuracy/time is the performance of the CIFAR-10 test set after training on the train set by " +
+           hp.str() + " epochs. The per-time and total-time indicate the per epoch and total time costs, respectively.";
+  if (dataset == "cifar10")
+    return "In this dict, train-loss/accuracy/time is the metric on the train+valid sets of CIFAR-10. The "
+           "test-loss/accuracy/time is the performance of the CIFAR-10 test set after training on the train+valid "
+           "sets by " +
+           hp.str() + " epochs. The per-time and total-time indicate the per epoch and total time costs, respectively.";
+  return std::nullopt;
+}
+
+template <typename Real>
+bool BasicAPI<Real>::stored_summary(std::size_t index, const Hp& hp, std::string_view dataset, SummaryPart part,
+                                    StoredSummary& out) const {
+  // Only while the results are those the source was opened with (invalidate() clears the flag).
+  if (!source_ || !source_answers_valid_ || index >= meta_archs_.size()) return false;
+  return source_->summary(index, hp.str(), dataset, part, out) && out.schedule;
 }
 
 template <typename Real>
@@ -327,6 +367,11 @@ std::map<int, int> BasicAPI<Real>::statistics(std::string_view dataset, const Hp
   std::map<int, int> counts;
   for_each_evaluated([&](int index) {
     if (!has_results(index)) throw QueryError("evaluated index " + std::to_string(index) + " has no results");
+    StoredSummary stored;
+    if (stored_summary(static_cast<std::size_t>(index), hp, dataset, SummaryPart::kSeeds, stored)) {
+      counts[stored.seeds] += 1;
+      return;
+    }
     const ArchResults<Real>& ar = query_meta_info_by_index(index, hp);
     counts[ar.has_dataset(dataset) ? static_cast<int>(ar.get_dataset_seeds(dataset).size()) : 0] += 1;
   });
@@ -673,7 +718,7 @@ auto BasicAPI<Real>::column(const std::string& hp, const std::string& ds, const 
     columns_generation_ = generation;
   }
   if (auto it = columns_.find(key); it != columns_.end()) return it->second;
-  if (source_ && source_columns_valid_)
+  if (source_ && source_answers_valid_)
     if (std::shared_ptr<const Column> stored = source_->column(hp, ds, set)) {
       columns_.emplace(key, stored);
       return stored;
@@ -718,7 +763,7 @@ template <typename Real>
 void BasicAPI<Real>::invalidate() {
   std::lock_guard<std::mutex> lock(cache_mutex_);
   columns_.clear();
-  source_columns_valid_ = false;  // the source's columns describe the results as opened
+  source_answers_valid_ = false;  // the source's columns and summaries describe the results as opened
 }
 
 template <typename Real>

@@ -166,6 +166,9 @@ class BasicAPI {
   [[nodiscard]] bool has_results(long long index) const noexcept;
   /// The schedules (hps) of architecture `index`, in load order.
   [[nodiscard]] std::vector<std::string> hps(long long index) const;
+  /// The schedules of the evaluated architectures, each once, in first-seen
+  /// order (what `nasbench info` lists; a cache stores them).
+  [[nodiscard]] std::vector<std::string> evaluated_hps() const;
 
   /// Python's `query_index_by_arch`: an index in range is returned as is (out
   /// of range: QueryError); a string or Structure gives its index or -1 (a
@@ -353,6 +356,12 @@ class BasicAPI {
   static SimulatedTrial simulated_trial(const MoreInfo& info, int index, std::string_view ds);
 
   std::shared_ptr<const Column> column(const std::string& hp, const std::string& ds, const std::string& set) const;
+  /// The source's stored answers for (index, hp, dataset) (ResultsProvider::summary), while
+  /// the results are those it was opened with; false: the tables answer.
+  bool stored_summary(std::size_t index, const Hp& hp, std::string_view dataset, SummaryPart part,
+                      StoredSummary& out) const;
+  /// nats_bench's `comment` of get_more_info (cifar10-valid and cifar10), or nullopt.
+  std::optional<std::string> more_info_comment(std::string_view dataset, const Hp& hp) const;
   /// Appends architecture `index`'s row (costs, accuracy or the errors Python raises there) to `col`.
   void append_row(Column& col, int index, const std::string& hp, const std::string& ds, const std::string& set) const;
   void invalidate();
@@ -393,7 +402,7 @@ class BasicAPI {
   /// Per architecture, when source_ reads one schedule alone: bit k, the k-th
   /// schedule's results are read (0xff: all, or a source that reads them together).
   std::unique_ptr<std::atomic<std::uint8_t>[]> schedules_read_;
-  bool source_columns_valid_ = false;
+  bool source_answers_valid_ = false;
   mutable detail::MovableMutex source_mutex_;
 };
 

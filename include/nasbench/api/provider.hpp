@@ -7,12 +7,15 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "nasbench/api/types.hpp"
 #include "nasbench/results/arch.hpp"
 
 namespace nasbench {
@@ -42,6 +45,24 @@ struct BestColumn {
   }
 };
 
+/// What a source stores of the queries most scripts run on one architecture,
+/// schedule and dataset, as the tables answer them (a cache's summary rows),
+/// so that they are answered without reading the architecture's results.
+struct StoredSummary {
+  /// Whether the architecture has results of the schedule (else nothing below is stored).
+  bool schedule = false;
+  /// statistics(): the dataset's seed count, 0 when the architecture has no run of it.
+  int seeds = 0;
+  /// get_more_info(index, dataset, None, hp, seed mean) without nats_bench's
+  /// comment (nullopt: not stored, the tables answer, or raise).
+  std::optional<MoreInfo> more_info;
+  /// get_cost_info(index, dataset, hp) (nullopt: not stored).
+  std::optional<CostInfo> cost_info;
+};
+
+/// Which parts of a StoredSummary a caller asks for (decoding the others is skipped).
+enum class SummaryPart : std::uint8_t { kSeeds = 1, kMoreInfo = 2, kCostInfo = 4 };
+
 /// Where the results of an architecture come from on first use, instead of
 /// being loaded up front (cache/cache.hpp: a memory-mapped cache file). Its
 /// methods may be called from several threads at once.
@@ -67,6 +88,18 @@ class ResultsProvider {
   /// A stored find_best column, or nullptr.
   [[nodiscard]] virtual std::shared_ptr<const BestColumn> column(const std::string& hp, const std::string& dataset,
                                                                  const std::string& set) const = 0;
+  /// Fills `out` with the stored answers of (index, hp, dataset) named by
+  /// `part`; false when the source stores none for them (the tables answer).
+  /// The API asks only while its results are those the source was opened with.
+  /// LoadError when the stored bytes are corrupted.
+  [[nodiscard]] virtual bool summary(std::size_t index, std::string_view hp, std::string_view dataset,
+                                     SummaryPart part, StoredSummary& out) const {
+    (void)index, (void)hp, (void)dataset, (void)part, (void)out;
+    return false;
+  }
+  /// The schedules of the evaluated architectures in first-seen order, when
+  /// the source stores them (BasicAPI::evaluated_hps); nullopt otherwise.
+  [[nodiscard]] virtual std::optional<std::vector<std::string>> stored_hps() const { return std::nullopt; }
   /// Whether the evaluated architectures are those loaded so far (NATS-Bench
   /// fast mode: `evaluated_indexes` grows as queries read files), rather than
   /// every architecture with results (a cache).

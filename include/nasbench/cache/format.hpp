@@ -3,19 +3,20 @@
 /// The byte layout of nasbench's cache files, and its bounds-checked encoder
 /// and decoder (BlockWriter, BlockReader).
 ///
-/// Layout (format version 2; every integer little-endian, every float an IEEE
+/// Layout (format version 3; every integer little-endian, every float an IEEE
 /// binary64, a string is a u32 length + its UTF-8 bytes, a CRC is zlib's
 /// crc32). It is made to be read in place: the per-epoch values are never
 /// decoded into the heap, and the queries most scripts run (the last epoch,
-/// the time totals, find_best) read only the small parts.
+/// get_more_info at the last epoch, get_cost_info, statistics, find_best)
+/// read only fixed-size summary rows and columns.
 ///
-/// - header, 80 bytes: [0,8) magic "NB201CAC"; [8,12) u32 format version;
-///   [12,16) u32 header size (80); [16,24) u64 file size; then three section
-///   records (meta, index, columns), each u64 offset, u32 size, u32 crc
-///   ([24,72)); [72,76) u32 crc of bytes [0,72); [76,80) zero.
+/// - header, 96 bytes: [0,8) magic "NB201CAC"; [8,12) u32 format version;
+///   [12,16) u32 header size (96); [16,24) u64 file size; then four section
+///   records (meta, index, columns, summaries), each u64 offset, u32 size,
+///   u32 crc ([24,88)); [88,92) u32 crc of bytes [0,88); [92,96) zero.
 /// - then, one after the other (every byte of the file lies in a block or
 ///   section under a checksum): the data blocks of every architecture, their
-///   head blocks, the meta section, the index and the columns.
+///   head blocks, the meta section, the index, the columns and the summaries.
 /// - meta: library version string, file name, class name, u8 bytes per value
 ///   of the tables written (8: double, 4: float; float tables do not reuse the
 ///   find_best columns of double ones), u32 count + every architecture string
@@ -56,14 +57,40 @@
 /// - columns (find_best, computed when the cache is written): a table of
 ///   contents (u32 count, then per column the hp, dataset and set strings, the
 ///   u64 offset relative to the section, u32 size and u32 crc of its body; the
-///   section record's crc covers this table only), then the bodies: u32 n, n x
-///   (i32 index, f64 flops, f64 params, f64 accuracy, cost error, metric error).
+///   section record's crc covers this table only), then the bodies: u32 n
+///   (the rows: the evaluated architectures, ascending), u32 costs_from, u32
+///   accuracy_from, then, when costs_from is 0xffffffff, f64 x n flops, f64 x
+///   n params and the cost errors, and when accuracy_from is, f64 x n
+///   accuracies and the metric errors; errors are u32 count + (u32 row, u32
+///   message string id) by ascending row. Otherwise costs_from (accuracy_from)
+///   is the position in the table of contents of an earlier column of the
+///   same hp and dataset whose body holds those values (`valid` is `x-valid`,
+///   and every set of a dataset has the same costs).
+/// - summaries (cache/summaries.hpp; computed when the cache is written): a
+///   table of contents (what the section record's crc covers): u32 count +
+///   the schedules of the evaluated architectures in first-seen order
+///   (strings); u32 count, then per (hp, dataset) table its hp and dataset
+///   strings, u32 count + its time keys (strings), u64 offset of its rows
+///   relative to the section, u32 rows (one per architecture), u32 chunks +
+///   a u32 crc per chunk of 256 rows (the last may be shorter; checked on the
+///   first read of one of its rows). Then the rows, 216 bytes each, by
+///   architecture index: [0] u8 flags (1: the architecture has the schedule,
+///   2: a run of the dataset, 4: get_more_info stored, 8: get_cost_info
+///   stored, 16: a latency); [1] u8 sets of get_more_info (bit k: train,
+///   valid, test, valtest); [2,4) u16 fields (bit 3k+f: loss, accuracy,
+///   all_time of set k); [4,8) u32 seed count of the dataset; [8] u8 time
+///   keys of get_cost_info (at most 8); [9] u8 which have a value; [10,18)
+///   their indexes into the table's keys; [24,32) f64 the epochs per-epoch
+///   times divide by; [32,128) f64 x 12 the set fields; [128,152) f64 flops,
+///   params, latency; [152,216) f64 x 8 the time values; zeros elsewhere.
+///   get_more_info's per-epoch times are all_time divided by [24,32). A
+///   writer stores an answer only when the row gives it back bit for bit.
 ///
 /// Every offset and length read from the file is bounds-checked before use;
 /// any mismatch, version or bound violation is a LoadError naming the file
 /// and the byte offset. `verify_cache()` (`nasbench verify`) checks every
 /// block at once. Trained weights are not stored (write_cache refuses runs
-/// that hold them). Files of format version 1 (earlier nasbench) are
+/// that hold them). Files of format versions 1 and 2 (earlier nasbench) are
 /// refused with a LoadError that says to convert again.
 
 #include <zlib.h>
@@ -88,13 +115,15 @@
 namespace nasbench {
 
 /// The cache format this nasbench writes and reads.
-inline constexpr std::uint32_t kCacheFormatVersion = 2;
+inline constexpr std::uint32_t kCacheFormatVersion = 3;
 /// The first 8 bytes of a cache file.
 inline constexpr std::string_view kCacheMagic{"NB201CAC", 8};
 
 namespace detail::cache {
 
-inline constexpr std::size_t kHeaderSize = 80;
+inline constexpr std::size_t kHeaderSize = 96;
+/// A find_best column's `costs_from` / `accuracy_from` when its body holds the values itself.
+inline constexpr std::uint32_t kColumnInline = 0xffffffffu;
 
 inline std::uint32_t crc32_of(const unsigned char* data, std::size_t n) {
   uLong crc = ::crc32(0L, Z_NULL, 0);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -23,6 +24,7 @@
 #include "nasbench/api/basic_api.hpp"
 #include "nasbench/cache/blocks.hpp"
 #include "nasbench/cache/format.hpp"
+#include "nasbench/cache/summaries.hpp"
 #include "nasbench/error.hpp"
 #include "nasbench/platform/mapped_file.hpp"
 #include "nasbench/version.hpp"
@@ -73,7 +75,18 @@ class ArchBlocks final : public LazyChecked {
   }
 };
 
-/// The architectures (and find_best columns) of a mapped cache file.
+/// One (hp, dataset) table of a cache's summary section: a row per
+/// architecture, each chunk of rows checked on the first read of one of them.
+struct SummaryTable {
+  std::string hp, dataset;
+  std::vector<std::string> keys;    ///< the time keys its rows name by index
+  std::uint64_t rows_at = 0;        ///< absolute offset of row 0
+  std::uint32_t rows = 0;
+  std::vector<std::uint32_t> crcs;  ///< per chunk of kRowsPerChunk rows
+  std::unique_ptr<std::atomic<std::uint8_t>[]> checked;  ///< per chunk: its CRC matched
+};
+
+/// The architectures (and find_best columns, summary rows) of a mapped cache file.
 template <typename Real>
 class CacheSource final : public BasicAPI<Real>::Source {
  public:
@@ -87,13 +100,41 @@ class CacheSource final : public BasicAPI<Real>::Source {
 
   /// `blocks`: one per architecture, their sections checked to lie in the file.
   CacheSource(std::shared_ptr<const Mapping> map, std::unique_ptr<ArchBlocks[]> blocks, std::size_t count,
-              Section columns, std::vector<ColumnRef> column_refs, std::vector<std::string_view> strings)
+              Section columns, std::vector<ColumnRef> column_refs, std::vector<std::string_view> strings,
+              std::vector<SummaryTable> summaries, std::optional<std::vector<std::string>> summary_hps,
+              std::vector<int> evaluated)
       : map_(std::move(map)),
         blocks_(std::move(blocks)),
         count_(count),
         columns_(columns),
         column_refs_(std::move(column_refs)),
-        strings_(std::move(strings)) {}
+        strings_(std::move(strings)),
+        summaries_(std::move(summaries)),
+        summary_hps_(std::move(summary_hps)),
+        evaluated_(std::move(evaluated)) {}
+
+  [[nodiscard]] bool summary(std::size_t index, std::string_view hp, std::string_view dataset, SummaryPart part,
+                             StoredSummary& out) const override {
+    for (const SummaryTable& t : summaries_) {
+      if (t.hp != hp || t.dataset != dataset) continue;
+      if (index >= t.rows) return false;
+      const unsigned char* r = row(t, index);
+      const std::uint8_t flags = r[row::kFlags];
+      out.schedule = (flags & kRowSchedule) != 0;
+      out.seeds = static_cast<int>(get_u32(r + row::kSeeds));
+      if (part == SummaryPart::kMoreInfo && (flags & kRowMoreInfo)) out.more_info = decode_more_info(r);
+      if (part == SummaryPart::kCostInfo && (flags & kRowCostInfo)) out.cost_info = decode_cost_info(r, t.keys);
+      return true;
+    }
+    return false;
+  }
+  [[nodiscard]] std::optional<std::vector<std::string>> stored_hps() const override { return summary_hps_; }
+  /// Checks every summary row now (verify_cache); the number of tables.
+  std::size_t verify_summaries() const {
+    for (const SummaryTable& t : summaries_)
+      for (std::size_t i = 0; i < t.rows; i += kRowsPerChunk) (void)row(t, i);
+    return summaries_.size();
+  }
 
   [[nodiscard]] bool has_results(std::size_t index) const noexcept override {
     return index < count_ && blocks_[index].head.offset != 0;
@@ -161,28 +202,14 @@ class CacheSource final : public BasicAPI<Real>::Source {
   }
   [[nodiscard]] std::shared_ptr<const Column> column(const std::string& hp, const std::string& dataset,
                                                      const std::string& set) const override {
-    for (const ColumnRef& c : column_refs_) {
+    for (std::size_t k = 0; k < column_refs_.size(); ++k) {
+      const ColumnRef& c = column_refs_[k];
       if (c.hp != hp || c.dataset != dataset || c.set != set) continue;
-      const std::uint64_t begin = columns_.offset + c.offset;
-      const unsigned char* base = map_->data();
-      if (crc32_of(base + begin, c.size) != c.crc)
-        throw LoadError("cache file \"" + map_->path() + "\": checksum mismatch in a find_best column", begin);
-      BlockReader in(base, begin, begin + c.size, &map_->path());
       auto col = std::make_shared<Column>();
-      const std::uint32_t n = in.count("column rows", 4 + 24 + 8);
-      col->index.resize(n);
-      col->flops.resize(n);
-      col->params.resize(n);
-      col->accuracy.resize(n);
-      for (std::uint32_t i = 0; i < n; ++i) {  // sized up front: the first find_best waits for this loop
-        col->index[i] = in.i32("index");
-        col->flops[i] = in.f64("flops");
-        col->params[i] = in.f64("params");
-        col->accuracy[i] = in.f64("accuracy");
-        if (std::string e = in.str("error"); !e.empty()) col->cost_errors.emplace_back(i, std::move(e));
-        if (std::string e = in.str("error"); !e.empty()) col->metric_errors.emplace_back(i, std::move(e));
-      }
-      in.expect_end("find_best column");
+      col->index = evaluated_;
+      const auto [costs_from, accuracy_from] = read_column(k, col.get(), true, true);  // what it holds itself
+      if (costs_from != k) (void)read_column(costs_from, col.get(), /*costs=*/true, /*accuracy=*/false);
+      if (accuracy_from != k) (void)read_column(accuracy_from, col.get(), /*costs=*/false, /*accuracy=*/true);
       return col;
     }
     return nullptr;
@@ -195,6 +222,103 @@ class CacheSource final : public BasicAPI<Real>::Source {
   Section columns_;
   std::vector<ColumnRef> column_refs_;
   std::vector<std::string_view> strings_;  ///< the string table (views into the mapping)
+  std::vector<SummaryTable> summaries_;    ///< empty: none stored, or not for tables of this precision
+  std::optional<std::vector<std::string>> summary_hps_;
+  std::vector<int> evaluated_;             ///< the rows of every find_best column
+
+  /// Reads the body of the `k`-th find_best column (checksum, then bounds):
+  /// into `out` its costs and/or accuracies when it holds them (where they
+  /// are read: the columns whose values are those of another give its
+  /// position); returns where its costs and its accuracies are, by position.
+  std::pair<std::size_t, std::size_t> read_column(std::size_t k, Column* out, bool costs = false,
+                                                  bool accuracy = false) const {
+    const ColumnRef& c = column_refs_[k];
+    const std::uint64_t begin = columns_.offset + c.offset;
+    const unsigned char* base = map_->data();
+    if (crc32_of(base + begin, c.size) != c.crc)
+      throw LoadError("cache file \"" + map_->path() + "\": checksum mismatch in a find_best column", begin);
+    BlockReader in(base, begin, begin + c.size, &map_->path());
+    const std::size_t n = evaluated_.size();
+    if (in.u32("column rows") != n) in.fail_at("a find_best column's rows are not the evaluated architectures", begin);
+    std::size_t from[2] = {k, k};
+    for (std::size_t& f : from) {
+      const std::uint64_t at = in.offset();
+      const std::uint32_t ref = in.u32("column reference");
+      if (ref == kColumnInline) continue;
+      // An earlier column of the same hp and dataset that holds the values itself (no chains).
+      if (ref >= k || column_refs_[ref].hp != c.hp || column_refs_[ref].dataset != c.dataset)
+        in.fail_at("a find_best column refers to column " + std::to_string(ref), at);
+      const ColumnRef& r = column_refs_[ref];
+      if (r.size < 12 || BlockReader(base, columns_.offset + r.offset + 4 + 4 * static_cast<std::uint64_t>(&f - from),
+                                     columns_.offset + r.offset + 12, &map_->path())
+                                 .u32("column reference") != kColumnInline)
+        in.fail_at("a find_best column refers to column " + std::to_string(ref) + ", which refers to another", at);
+      f = ref;
+    }
+    auto values = [&](std::vector<double>& v, const char* what) {
+      const unsigned char* p = in.take(std::uint64_t{8} * n, what);
+      v.resize(n);
+      for (std::size_t i = 0; i < n; ++i) v[i] = load_le_f64(p + 8 * i);
+    };
+    auto errors = [&](BestColumn::Errors& e) {
+      const std::uint32_t count = in.count("column errors", 8);
+      e.reserve(count);
+      for (std::uint32_t i = 0; i < count; ++i) {
+        const std::uint64_t at = in.offset();
+        const std::uint32_t row = in.u32("error row");
+        if (row >= n || (!e.empty() && row <= e.back().first)) in.fail_at("error row " + std::to_string(row), at);
+        e.emplace_back(row, std::string(in.sid("error message", strings_)));
+      }
+    };
+    Column scratch;
+    Column& col = out ? *out : scratch;
+    if (from[0] == k) {
+      if (!costs) {  // skipped, still bounded
+        (void)in.take(std::uint64_t{16} * n, "flops");
+        errors(scratch.cost_errors);
+      } else {
+        values(col.flops, "flops");
+        values(col.params, "params");
+        errors(col.cost_errors);
+      }
+    }
+    if (from[1] == k) {
+      if (!accuracy) {
+        (void)in.take(std::uint64_t{8} * n, "accuracy");
+        errors(scratch.metric_errors);
+      } else {
+        values(col.accuracy, "accuracy");
+        errors(col.metric_errors);
+      }
+    }
+    in.expect_end("find_best column");
+    return {from[0], from[1]};
+  }
+
+  /// Row `index` of `t`, its chunk's CRC checked once (thread-safe) and its
+  /// fields checked; LoadError naming the table and the offset otherwise.
+  const unsigned char* row(const SummaryTable& t, std::size_t index) const {
+    const std::size_t chunk = index / kRowsPerChunk;
+    const unsigned char* base = map_->data();
+    const std::uint64_t chunk_at = t.rows_at + std::uint64_t{chunk} * kRowsPerChunk * kRowSize;
+    if (!t.checked[chunk].load(std::memory_order_acquire)) {
+      const std::size_t rows = std::min<std::size_t>(kRowsPerChunk, t.rows - chunk * kRowsPerChunk);
+      if (crc32_of(base + chunk_at, rows * kRowSize) != t.crcs[chunk])
+        throw LoadError("cache file \"" + map_->path() + "\": checksum mismatch in the summary rows of hp " +
+                            detail::quoted(t.hp) + ", dataset " + detail::quoted(t.dataset) + " (architectures " +
+                            std::to_string(chunk * kRowsPerChunk) + ".." + std::to_string(chunk * kRowsPerChunk + rows - 1) +
+                            "; the file is corrupted, convert again)",
+                        chunk_at);
+      for (std::size_t i = 0; i < rows; ++i)
+        if (const char* what = check_row(base + chunk_at + i * kRowSize, t.keys.size()))
+          throw LoadError("cache file \"" + map_->path() + "\": summary row of architecture " +
+                              std::to_string(chunk * kRowsPerChunk + i) + " (hp " + detail::quoted(t.hp) + ", dataset " +
+                              detail::quoted(t.dataset) + "): " + what,
+                          chunk_at + i * kRowSize);
+      t.checked[chunk].store(1, std::memory_order_release);
+    }
+    return base + t.rows_at + std::uint64_t{index} * kRowSize;
+  }
 };
 
 }  // namespace detail::cache
@@ -236,17 +360,17 @@ std::pair<BasicAPI<Real>, std::shared_ptr<const CacheSource<Real>>> open_parts(c
                    "; convert the benchmark again (nasbench convert ORIGINAL " + file + ")",
                8);
   if (header.u32("header size") != kHeaderSize) throw fail("bad header size", 12);
-  if (crc32_of(base, 72) != BlockReader(base, 72, 76, &file).u32("header crc"))
-    throw fail("header checksum mismatch (the file is corrupted)", 72);
-  if (BlockReader(base, 76, 80, &file).u32("header padding") != 0) throw fail("nonzero header padding", 76);
+  if (crc32_of(base, 88) != BlockReader(base, 88, 92, &file).u32("header crc"))
+    throw fail("header checksum mismatch (the file is corrupted)", 88);
+  if (BlockReader(base, 92, 96, &file).u32("header padding") != 0) throw fail("nonzero header padding", 92);
   const std::uint64_t file_size = header.u64("file size");
   if (file_size != size)
     throw fail("the file has " + std::to_string(size) + " bytes, its header says " + std::to_string(file_size) +
                    " (truncated or appended to)",
                size < file_size ? size : file_size);
-  Section sections[3];
-  const char* names[3] = {"architecture list", "index", "find_best columns"};
-  for (int i = 0; i < 3; ++i) {
+  Section sections[4];
+  const char* names[4] = {"architecture list", "index", "find_best columns", "summary section"};
+  for (int i = 0; i < 4; ++i) {
     sections[i] = header.section("section record");
     if (sections[i].offset < kHeaderSize || sections[i].offset > size || sections[i].size > size - sections[i].offset)
       throw fail(std::string("the ") + names[i] + " section lies outside the file", 24 + 16 * i);
@@ -321,12 +445,60 @@ std::pair<BasicAPI<Real>, std::shared_ptr<const CacheSource<Real>>> open_parts(c
       throw fail("checksum mismatch in the find_best columns' table (the file is corrupted)", sections[2].offset);
   }
 
+  // The summary section's table of contents (checked at open); each chunk of rows when first read.
+  const Section& sum_s = sections[3];
+  if (sum_s.size == 0) throw fail("no summary section", 72);
+  BlockReader sums(base, sum_s.offset, sum_s.offset + sum_s.size, &file);
+  std::vector<std::string> summary_hps(sums.count("summary hps", 4));
+  for (auto& hp : summary_hps) hp = sums.str("summary hp");
+  std::vector<SummaryTable> tables(sums.count("summary tables", 4 * 4 + 8));
+  for (SummaryTable& t : tables) {
+    t.hp = sums.str("summary table hp");
+    t.dataset = sums.str("summary table dataset");
+    t.keys.resize(sums.count("summary time keys", 4));
+    for (auto& k : t.keys) k = sums.str("summary time key");
+    const std::uint64_t at = sums.offset();
+    const std::uint64_t rel = sums.u64("summary rows offset");
+    t.rows = sums.u32("summary rows");
+    if (t.rows != n)
+      sums.fail_at("a summary table of " + std::to_string(t.rows) + " rows for " + std::to_string(n) + " architectures", at + 8);
+    const std::uint64_t bytes = std::uint64_t{t.rows} * kRowSize;
+    if (rel > sum_s.size || bytes > sum_s.size - rel) sums.fail_at("summary rows lie outside their section", at);
+    t.rows_at = sum_s.offset + rel;
+    const std::uint32_t chunks = sums.count("summary chunk crcs", 4);
+    if (chunks != (std::uint64_t{t.rows} + kRowsPerChunk - 1) / kRowsPerChunk)
+      sums.fail_at(std::to_string(chunks) + " summary chunk crcs for " + std::to_string(t.rows) + " rows", sums.offset() - 4);
+    t.crcs.resize(chunks);
+    for (auto& c : t.crcs) c = sums.u32("summary chunk crc");
+    t.checked = std::make_unique<std::atomic<std::uint8_t>[]>(chunks);
+    for (std::uint32_t c = 0; c < chunks; ++c) t.checked[c].store(0, std::memory_order_relaxed);
+  }
+  const std::uint64_t toc_size = sums.offset() - sum_s.offset;
+  if (crc32_of(base + sum_s.offset, toc_size) != sum_s.crc)
+    throw fail("checksum mismatch in the summary section's table (the file is corrupted)", sum_s.offset);
+  // The tables' rows follow the table of contents in its order, and fill the rest of the section.
+  std::uint64_t next = toc_size;
+  for (const SummaryTable& t : tables) {
+    if (t.rows_at - sum_s.offset != next) throw fail("summary rows out of place", t.rows_at);
+    next += std::uint64_t{t.rows} * kRowSize;
+  }
+  if (next != sum_s.size)
+    throw fail("a summary section of " + std::to_string(sum_s.size) + " bytes for " + std::to_string(next) +
+                   " bytes of tables and rows",
+               sum_s.offset);
+  if (!columns_apply) tables.clear();  // answers computed from double tables do not describe float tables
+
+  std::sort(evaluated.begin(), evaluated.end());  // as the API keeps them: the rows of the columns
+  evaluated.erase(std::unique(evaluated.begin(), evaluated.end()), evaluated.end());
   BasicAPI<Real> api;
   api.set_meta_archs(std::move(archs));
-  api.set_evaluated_indexes(std::move(evaluated));
+  api.set_evaluated_indexes(evaluated);
   api.set_source(std::move(filename), std::move(class_name));
-  auto source =
-      std::make_shared<const CacheSource<Real>>(map, std::move(blocks), n, sections[2], refs, std::move(strings));
+  std::optional<std::vector<std::string>> stored_hps;
+  if (columns_apply) stored_hps = std::move(summary_hps);
+  auto source = std::make_shared<const CacheSource<Real>>(map, std::move(blocks), n, sections[2], refs,
+                                                          std::move(strings), std::move(tables), std::move(stored_hps),
+                                                          std::move(evaluated));
   api.set_source_of_results(source);
   return {std::move(api), std::move(source)};
 }
@@ -349,12 +521,13 @@ struct CacheCheck {
   std::size_t architectures = 0;  ///< in the architecture list
   std::size_t with_results = 0;   ///< whose head and data blocks were checked
   std::size_t columns = 0;        ///< find_best columns checked
+  std::size_t summaries = 0;      ///< summary tables whose every row was checked
   std::uint64_t bytes = 0;        ///< the file's size
 };
 
 /// Checks a whole cache file: the header, the architecture list, the index,
 /// every architecture's head and data blocks (checksums, and every record
-/// decoded and bounds-checked) and every find_best column. LoadError naming
+/// decoded and bounds-checked), every find_best column and summary row. LoadError naming
 /// the first problem (what `nasbench verify` runs); opening checks only the
 /// first three, the rest is checked when first used.
 inline CacheCheck verify_cache(const std::string& path) {
@@ -371,6 +544,7 @@ inline CacheCheck verify_cache(const std::string& path) {
   }
   for (const auto& ref : source->column_refs())
     if (source->column(ref.hp, ref.dataset, ref.set)) ++c.columns;
+  c.summaries = source->verify_summaries();
   return c;
 }
 

@@ -22,6 +22,7 @@
 #include "nasbench/api/basic_api.hpp"
 #include "nasbench/cache/blocks.hpp"
 #include "nasbench/cache/format.hpp"
+#include "nasbench/cache/summaries.hpp"
 #include "nasbench/error.hpp"
 #include "nasbench/version.hpp"
 
@@ -50,6 +51,175 @@ std::vector<std::array<std::string, 3>> column_keys(const BasicAPI<Real>& api) {
     }
   }
   return keys;
+}
+
+/// Whether two arrays hold the same bits.
+inline bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
+}
+
+/// Writes the errors of a find_best column: u32 count, then (u32 row, u32 string id) by row.
+inline void write_column_errors(BlockWriter& w, const BestColumn::Errors& errors, StringIds& strings) {
+  w.count(errors.size());
+  for (const auto& [row, message] : errors) {
+    w.u32(static_cast<std::uint32_t>(row));
+    w.u32(strings.id(message));
+  }
+}
+
+/// The find_best columns section (cache/format.hpp): a table of contents,
+/// then the bodies; a column whose costs (or accuracies) are those of an
+/// earlier column of the same hp and dataset refers to it. Also the length of
+/// the table of contents (what the section record's CRC covers).
+template <typename Real>
+std::pair<BlockWriter, std::size_t> column_section(const BasicAPI<Real>& api, StringIds& strings) {
+  const std::vector<int> evaluated = api.evaluated_indexes();
+  const auto keys = column_keys(api);
+  std::vector<std::shared_ptr<const BestColumn>> cols;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> column_refs_of;  // (costs_from, accuracy_from) per column
+  BlockWriter toc;
+  toc.count(keys.size());
+  std::vector<std::pair<std::size_t, BlockWriter>> body_of;
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    const auto& [hp, ds, set] = keys[k];
+    const auto col = api.best_column(hp, ds, set);
+    if (col->index != evaluated) throw Error("cannot write a cache: a find_best column's rows are not the evaluated architectures");
+    std::uint32_t costs_from = kColumnInline, accuracy_from = kColumnInline;
+    for (std::size_t j = 0; j < k; ++j) {  // an earlier column of the same hp and dataset holding the same values
+      if (keys[j][0] != hp || keys[j][1] != ds) continue;
+      const BestColumn& o = *cols[j];
+      const auto& [o_costs, o_accuracy] = column_refs_of[j];
+      if (costs_from == kColumnInline && o_costs == kColumnInline && same_bits(o.flops, col->flops) &&
+          same_bits(o.params, col->params) && o.cost_errors == col->cost_errors)
+        costs_from = static_cast<std::uint32_t>(j);
+      if (accuracy_from == kColumnInline && o_accuracy == kColumnInline && same_bits(o.accuracy, col->accuracy) &&
+          o.metric_errors == col->metric_errors)
+        accuracy_from = static_cast<std::uint32_t>(j);
+    }
+    column_refs_of.emplace_back(costs_from, accuracy_from);
+    cols.push_back(col);
+    BlockWriter body;
+    body.count(col->index.size());
+    body.u32(costs_from);
+    body.u32(accuracy_from);
+    if (costs_from == kColumnInline) {
+      for (double x : col->flops) body.f64(x);
+      for (double x : col->params) body.f64(x);
+      write_column_errors(body, col->cost_errors, strings);
+    }
+    if (accuracy_from == kColumnInline) {
+      for (double x : col->accuracy) body.f64(x);
+      write_column_errors(body, col->metric_errors, strings);
+    }
+    toc.str(hp);
+    toc.str(ds);
+    toc.str(set);
+    toc.u64(0);  // patched below: offset relative to the section
+    toc.u32(static_cast<std::uint32_t>(body.bytes.size()));
+    toc.u32(crc32_of(body.bytes.data(), body.bytes.size()));
+    body_of.emplace_back(toc.bytes.size() - 16, std::move(body));
+  }
+  const std::size_t toc_size = toc.bytes.size();
+  BlockWriter columns = std::move(toc);
+  for (auto& [at, body] : body_of) {
+    const std::uint64_t rel = columns.bytes.size();
+    for (int k = 0; k < 8; ++k) columns.bytes[at + static_cast<std::size_t>(k)] = static_cast<unsigned char>(rel >> (8 * k));
+    columns.bytes.insert(columns.bytes.end(), body.bytes.begin(), body.bytes.end());
+  }
+  return {std::move(columns), toc_size};
+}
+
+/// One summary row (cache/summaries.hpp) of architecture `index`, schedule
+/// `hp` and dataset `ds`: each answer is stored only when the row gives it back
+/// bit for bit (else the reader asks the tables, which answer or raise).
+template <typename Real>
+void summary_row(const BasicAPI<Real>& api, std::size_t index, const std::string& hp, const std::string& ds,
+                 unsigned char* r, std::vector<std::string>& keys) {
+  if (!api.has_results(static_cast<long long>(index))) return;
+  const auto hps = api.hps(static_cast<long long>(index));
+  if (std::find(hps.begin(), hps.end(), hp) == hps.end()) return;
+  const ArchResults<Real>& ar = api.query_meta_info_by_index(static_cast<long long>(index), hp);
+  std::uint8_t flags = kRowSchedule;
+  if (ar.has_dataset(ds)) {
+    flags |= kRowDataset;
+    put_u32(r + row::kSeeds, static_cast<std::uint32_t>(ar.get_dataset_seeds(ds).size()));
+  }
+  r[row::kFlags] = flags;
+  try {
+    const std::optional<double> iepoch = ar.get_metrics(ds, "train", std::nullopt, SeedChoice::mean()).iepoch;
+    MoreInfo m = api.get_more_info(static_cast<long long>(index), ds, std::nullopt, hp, SeedChoice::mean());
+    m.comment.reset();  // made by the reader
+    std::vector<unsigned char> scratch(r, r + kRowSize);
+    if (iepoch) {
+      encode_more_info(scratch.data(), m, *iepoch + 1);
+      if (same_bits(decode_more_info(scratch.data()), m)) {
+        std::copy(scratch.begin(), scratch.end(), r);
+        r[row::kFlags] |= kRowMoreInfo;
+      }
+    }
+  } catch (const QueryError&) {  // the reader asks the tables, which raise it
+  }
+  try {
+    const CostInfo c = api.get_cost_info(static_cast<long long>(index), ds, hp);
+    std::vector<unsigned char> scratch(r, r + kRowSize);
+    std::vector<std::string> more_keys = keys;
+    if (encode_cost_info(scratch.data(), c, more_keys) && same_bits(decode_cost_info(scratch.data(), more_keys), c)) {
+      std::copy(scratch.begin(), scratch.end(), r);
+      r[row::kFlags] |= kRowCostInfo;
+      keys = std::move(more_keys);
+    }
+  } catch (const QueryError&) {
+  }
+}
+
+/// The summary section (cache/format.hpp): the evaluated architectures'
+/// schedules, a table of contents, then per (hp, dataset) a row per
+/// architecture; and the length of the table of contents (what the section
+/// record's CRC covers: the rows are under the CRCs of their chunks).
+template <typename Real>
+std::pair<BlockWriter, std::size_t> summary_section(const BasicAPI<Real>& api) {
+  const std::vector<std::string> hps = api.evaluated_hps();
+  std::vector<std::pair<std::string, std::string>> tables;  // (hp, dataset), first seen
+  for (int index : api.evaluated_indexes()) {
+    if (!api.has_results(index)) continue;
+    for (const auto& hp : api.hps(index))
+      for (const auto& d : api.query_meta_info_by_index(index, hp).datasets())
+        if (std::find(tables.begin(), tables.end(), std::make_pair(hp, d.name)) == tables.end())
+          tables.emplace_back(hp, d.name);
+  }
+  const std::size_t n = api.size();
+  BlockWriter toc;
+  toc.count(hps.size());
+  for (const auto& hp : hps) toc.str(hp);
+  toc.count(tables.size());
+  std::vector<std::pair<std::size_t, std::vector<unsigned char>>> bodies;  // (where its offset goes, rows)
+  for (const auto& [hp, ds] : tables) {
+    std::vector<unsigned char> rows(n * kRowSize, 0);
+    std::vector<std::string> keys;
+    for (std::size_t i = 0; i < n; ++i) summary_row(api, i, hp, ds, rows.data() + i * kRowSize, keys);
+    toc.str(hp);
+    toc.str(ds);
+    toc.count(keys.size());
+    for (const auto& k : keys) toc.str(k);
+    const std::size_t offset_at = toc.bytes.size();
+    toc.u64(0);  // patched below: the rows' offset relative to the section
+    toc.count(n);
+    const std::size_t chunks = (n + kRowsPerChunk - 1) / kRowsPerChunk;
+    toc.count(chunks);
+    for (std::size_t c = 0; c < chunks; ++c) {
+      const std::size_t begin = c * kRowsPerChunk * kRowSize;
+      toc.u32(crc32_of(rows.data() + begin, std::min(rows.size() - begin, kRowsPerChunk * kRowSize)));
+    }
+    bodies.emplace_back(offset_at, std::move(rows));
+  }
+  const std::size_t toc_size = toc.bytes.size();
+  BlockWriter out = std::move(toc);
+  for (auto& [at, rows] : bodies) {
+    const std::uint64_t rel = out.bytes.size();
+    for (int k = 0; k < 8; ++k) out.bytes[at + static_cast<std::size_t>(k)] = static_cast<unsigned char>(rel >> (8 * k));
+    out.bytes.insert(out.bytes.end(), rows.begin(), rows.end());
+  }
+  return {std::move(out), toc_size};
 }
 
 }  // namespace detail::cache
@@ -115,6 +285,8 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
     const std::uint64_t heads_at = pos;
     put(head_bytes.bytes);
     std::vector<unsigned char>().swap(head_bytes.bytes);
+    // The find_best columns name their errors by string id: made before the string table is closed.
+    auto [columns, columns_toc] = column_section(api, strings);
     meta.count(strings.extra.size());
     for (const auto& x : strings.extra) meta.str(x);
     section_too_big(meta.bytes.size(), "architecture list");
@@ -134,50 +306,23 @@ void write_cache(const BasicAPI<Real>& api, const std::string& path) {
                     crc32_of(index.bytes.data(), index.bytes.size())};
     put(index.bytes);
 
-    // find_best columns: a table of contents, then the bodies.
-    BlockWriter bodies, toc;
-    const auto keys = column_keys(api);
-    toc.count(keys.size());
-    std::vector<std::pair<std::size_t, BlockWriter>> body_of;
-    for (const auto& [hp, ds, set] : keys) {
-      BlockWriter body;
-      const auto col = api.best_column(hp, ds, set);
-      body.count(col->index.size());
-      for (std::size_t i = 0; i < col->index.size(); ++i) {
-        body.i32(col->index[i]);
-        body.f64(col->flops[i]);
-        body.f64(col->params[i]);
-        body.f64(col->accuracy[i]);
-        const std::string* cost_error = BasicAPI<Real>::Column::error_at(col->cost_errors, i);
-        const std::string* metric_error = BasicAPI<Real>::Column::error_at(col->metric_errors, i);
-        body.str(cost_error ? *cost_error : std::string());
-        body.str(metric_error ? *metric_error : std::string());
-      }
-      toc.str(hp);
-      toc.str(ds);
-      toc.str(set);
-      toc.u64(0);  // patched below: offset relative to the section
-      toc.u32(static_cast<std::uint32_t>(body.bytes.size()));
-      toc.u32(crc32_of(body.bytes.data(), body.bytes.size()));
-      body_of.emplace_back(toc.bytes.size() - 16, std::move(body));
-    }
-    const std::size_t toc_size = toc.bytes.size();
-    BlockWriter columns = std::move(toc);
-    for (auto& [at, body] : body_of) {
-      const std::uint64_t rel = columns.bytes.size();
-      for (int k = 0; k < 8; ++k) columns.bytes[at + static_cast<std::size_t>(k)] = static_cast<unsigned char>(rel >> (8 * k));
-      columns.bytes.insert(columns.bytes.end(), body.bytes.begin(), body.bytes.end());
-    }
     section_too_big(columns.bytes.size(), "find_best columns");
-    Section columns_s{pos, static_cast<std::uint32_t>(columns.bytes.size()), crc32_of(columns.bytes.data(), toc_size)};
+    Section columns_s{pos, static_cast<std::uint32_t>(columns.bytes.size()), crc32_of(columns.bytes.data(), columns_toc)};
     put(columns.bytes);
+
+    // Summary rows: the answers of the common queries, read in place.
+    auto [summaries, summaries_toc] = summary_section(api);
+    section_too_big(summaries.bytes.size(), "summary section");
+    Section summaries_s{pos, static_cast<std::uint32_t>(summaries.bytes.size()),
+                        crc32_of(summaries.bytes.data(), summaries_toc)};
+    put(summaries.bytes);
 
     BlockWriter header;
     header.bytes.insert(header.bytes.end(), kCacheMagic.begin(), kCacheMagic.end());
     header.u32(kCacheFormatVersion);
     header.u32(static_cast<std::uint32_t>(kHeaderSize));
     header.u64(pos);
-    for (const Section& s : {meta_s, index_s, columns_s}) header.section(s);
+    for (const Section& s : {meta_s, index_s, columns_s, summaries_s}) header.section(s);
     header.u32(crc32_of(header.bytes.data(), header.bytes.size()));
     header.u32(0);
     if (std::fseek(f, 0, SEEK_SET) != 0 || std::fwrite(header.bytes.data(), 1, kHeaderSize, f) != kHeaderSize)
