@@ -110,6 +110,45 @@ TEST_CASE("a cache's series are read in place: no per-epoch copy, the data block
   CHECK(run.storage != nullptr);  // the mapping, kept alive by the run
   CHECK(run.train_losses.values() == orig.train_losses.values());
   CHECK(nasbench::to_json(run.get_times()) == nasbench::to_json(orig.get_times()));
+  // Every series of every run, epoch by epoch, in whichever layout the cache chose for it (constant
+  // time series stored once, sets measured at the last epoch alone without data bytes).
+  std::size_t constants = 0, last_only = 0, series = 0;
+  auto same_series = [&](const nasbench::Series<double>& a, const nasbench::Series<double>& b) {
+    ++series;
+    CHECK(a.extent() == b.extent());
+    CHECK(a.values() == b.values());
+    CHECK(a.presence() == b.presence());
+    CHECK(a.count() == b.count());
+    CHECK(a.raw_values() == b.raw_values());
+    for (std::size_t e = 0; e <= b.extent(); ++e) {
+      CHECK(a.get(e) == b.get(e));
+      CHECK(a.running_total(e) == b.running_total(e));
+    }
+    constants += b.extent() >= 2 && b.constant() ? 1 : 0;
+    last_only += !b.dense() && b.count() == 1 && b.has(b.extent() - 1) ? 1 : 0;
+  };
+  for (int i : original.evaluated_indexes())
+    for (const auto& hp : original.hps(i)) {
+      const auto& runs = api.query_meta_info_by_index(i, hp).results();
+      const auto& origs = original.query_meta_info_by_index(i, hp).results();
+      REQUIRE(runs.size() == origs.size());
+      for (std::size_t r = 0; r < runs.size(); ++r) {
+        same_series(runs[r].train_acc1es, origs[r].train_acc1es);
+        same_series(runs[r].train_losses, origs[r].train_losses);
+        REQUIRE(runs[r].train_times.has_value() == origs[r].train_times.has_value());
+        if (origs[r].train_times) same_series(*runs[r].train_times, *origs[r].train_times);
+        for (const auto& [set, e] : origs[r].evals) {
+          const auto* mine = runs[r].find_eval(set);
+          REQUIRE(mine);
+          same_series(mine->acc1es, e.acc1es);
+          same_series(mine->losses, e.losses);
+          same_series(mine->times, e.times);
+        }
+      }
+    }
+  CHECK(constants > 0);
+  CHECK(last_only > 0);
+  INFO(series << " series, " << constants << " constant, " << last_only << " at the last epoch alone");
   // A copy of a run outlives the API: it holds the mapping.
   nasbench::ResultsCount<double> copy = run;
   CHECK(copy.train_losses.values() == orig.train_losses.values());

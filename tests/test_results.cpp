@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <utility>
@@ -112,6 +114,69 @@ TEST_CASE("Series: assign takes values with or without presence bytes", "[result
   s.clear();
   CHECK(s.extent() == 0);
   CHECK_FALSE(s.get(0));
+}
+
+namespace {
+/// Little-endian binary64 bytes of `values` (what a cache's data block holds).
+std::vector<unsigned char> le_bytes(const std::vector<double>& values) {
+  std::vector<unsigned char> out;
+  for (double v : values) {
+    std::uint64_t b;
+    std::memcpy(&b, &v, 8);
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<unsigned char>(b >> (8 * i)));
+  }
+  return out;
+}
+}  // namespace
+
+TEMPLATE_TEST_CASE("Series: a borrowed series answers in every layout as the owned one it was written from",
+                   "[results][series]", double, float) {
+  using Layout = typename Series<TestType>::Layout;
+  const double x = 0.1;  // not a float: a float series reads it rounded
+  const double rx = static_cast<double>(static_cast<TestType>(x));
+  Series<TestType> constant;
+  const std::vector<unsigned char> one = le_bytes({x});
+  constant.borrow(one.data(), false, 4, x, std::nullopt, nullptr, Layout::kConstant);
+  CHECK(constant.borrowed());
+  CHECK(constant.dense());
+  CHECK(constant.constant());
+  CHECK(constant.extent() == 4);
+  CHECK(constant.count() == 4);
+  CHECK(constant.values() == std::vector<double>(4, rx));
+  CHECK(*constant.get(0) == rx);
+  CHECK(*constant.get(3) == rx);
+  CHECK_FALSE(constant.get(4));
+  CHECK(*constant.running_total(3) == ((rx + rx) + rx) + rx);
+  CHECK(constant.presence().empty());
+
+  Series<TestType> last_only;  // sets measured at the last epoch alone
+  last_only.borrow(nullptr, true, 5, 2.5, std::nullopt, nullptr, Layout::kLastOnly);
+  CHECK_FALSE(last_only.dense());
+  CHECK_FALSE(last_only.constant());
+  CHECK(last_only.count() == 1);
+  CHECK(last_only.values() == std::vector<double>{2.5});
+  CHECK(last_only.presence() == std::vector<std::uint8_t>{0, 0, 0, 0, 1});
+  CHECK(last_only.raw_values() == std::vector<TestType>{0, 0, 0, 0, 2.5});
+  CHECK(*last_only.get(4) == 2.5);
+  CHECK_FALSE(last_only.get(3));
+  CHECK_FALSE(last_only.has(0));
+  CHECK_FALSE(last_only.running_total(4));
+
+  // Changing either makes an owned copy with the same answers first.
+  constant.set(4, 1.0);
+  CHECK_FALSE(constant.borrowed());
+  CHECK(constant.values() == std::vector<double>{rx, rx, rx, rx, 1.0});
+  CHECK_FALSE(constant.constant());
+  last_only.set(0, 1.0);
+  CHECK(last_only.values() == std::vector<double>{1.0, 2.5});
+  CHECK(last_only.presence() == std::vector<std::uint8_t>{1, 0, 0, 0, 1});
+
+  // An owned series knows whether it is constant (a cache writer asks).
+  Series<TestType> owned;
+  for (std::size_t e = 0; e < 3; ++e) owned.set(e, 0.5);
+  CHECK(owned.constant());
+  owned.set(1, 0.25);
+  CHECK_FALSE(owned.constant());
 }
 
 TEST_CASE("numpy_sum is numpy's pairwise summation, numpy_mean its mean", "[results][numpy]") {

@@ -21,8 +21,11 @@
 
 namespace nasbench::detail::cache {
 
-/// Series flags in a head block (kSeriesEpochs: the extent is the run's epochs, not stored).
-inline constexpr std::uint8_t kSeriesPresence = 1, kSeriesLast = 2, kSeriesTotal = 4, kSeriesEpochs = 8;
+/// Series flags in a head block (kSeriesEpochs: the extent is the run's epochs, not stored;
+/// kSeriesConstant: every epoch has the same value, stored once; kSeriesLastOnly: only the
+/// last epoch has a value, the head's: no bytes in the data block).
+inline constexpr std::uint8_t kSeriesPresence = 1, kSeriesLast = 2, kSeriesTotal = 4, kSeriesEpochs = 8,
+                              kSeriesConstant = 16, kSeriesLastOnly = 32;
 /// Time sum flags in a head block (kSumEpochs: the count is the run's epochs, not
 /// stored; kSumTotals: the Python sums are the stored running totals of the time series).
 inline constexpr std::uint8_t kSumNumpy = 1, kSumPython = 2, kSumEpochs = 4, kSumTotals = 8;
@@ -130,15 +133,24 @@ struct RunWriter {
     const std::optional<double> last = n > 0 ? s.get(n - 1) : std::nullopt;
     const auto [total, total32] = stored_totals(s);
     const bool implied = epochs >= 0 && n == static_cast<std::size_t>(epochs);
-    w.u8(static_cast<std::uint8_t>((dense ? 0 : kSeriesPresence) | (last ? kSeriesLast : 0) |
-                                   (total ? kSeriesTotal : 0) | (implied ? kSeriesEpochs : 0)));
+    // The real files' time series repeat one value; sets measured at the last epoch alone have one value.
+    const bool constant = n >= 2 && s.constant();
+    const bool last_only = !dense && last && s.count() == 1;
+    w.u8(static_cast<std::uint8_t>((dense || last_only ? 0 : kSeriesPresence) | (last ? kSeriesLast : 0) |
+                                   (total ? kSeriesTotal : 0) | (implied ? kSeriesEpochs : 0) |
+                                   (constant ? kSeriesConstant : 0) | (last_only ? kSeriesLastOnly : 0)));
     if (!implied) w.count(n);
     if (last) w.f64(*last);
     if (total) {
       w.f64(*total);
       w.f64(*total32);
     }
+    if (last_only) return;  // its value is the head's
     data.align(8);  // the reader finds the values at the next aligned byte of the data block
+    if (constant) {
+      data.f64(s.raw_value(0));
+      return;
+    }
     for (std::size_t i = 0; i < n; ++i) data.f64(s.raw_value(i));
     if (!dense)
       for (std::size_t i = 0; i < n; ++i) data.u8(s.has(i) ? 1 : 0);
@@ -247,25 +259,38 @@ struct RunReader {
   void series(Series<Real>& out, const char* what) {
     const std::uint64_t at = in.offset();
     const std::uint8_t flags = in.u8(what);
-    if (flags > (kSeriesPresence | kSeriesLast | kSeriesTotal | kSeriesEpochs))
+    const bool constant = (flags & kSeriesConstant) != 0, last_only = (flags & kSeriesLastOnly) != 0;
+    if (flags > (kSeriesPresence | kSeriesLast | kSeriesTotal | kSeriesEpochs | kSeriesConstant | kSeriesLastOnly) ||
+        ((constant || last_only) && (flags & kSeriesPresence)) || (constant && last_only) ||
+        (last_only && !(flags & kSeriesLast)))
       in.fail_at(std::string(what) + ": bad series flags " + std::to_string(flags), at);
     const std::uint32_t n = (flags & kSeriesEpochs) ? static_cast<std::uint32_t>(r.epochs) : in.u32(what);
     if (n > static_cast<std::uint64_t>(kMaxEpochs)) in.fail_at(std::string(what) + ": " + std::to_string(n) + " epochs", at);
+    if ((constant && n < 2) || (last_only && n < 2))
+      in.fail_at(std::string(what) + ": a " + (constant ? "constant" : "last-epoch-only") + " series of " +
+                     std::to_string(n) + " epochs",
+                 at);
     std::optional<double> last, total;
     if (flags & kSeriesLast) last = in.f64(what);
     if (flags & kSeriesTotal) {
       const double total64 = in.f64(what), total32 = in.f64(what);
       total = sizeof(Real) == 4 ? total32 : total64;
     }
+    using Layout = typename Series<Real>::Layout;
+    if (last_only) {  // no bytes in the data block
+      out.borrow(nullptr, false, n, last, total, data.check, Layout::kLastOnly);
+      return;
+    }
     const std::uint64_t off = (data_pos + 7) / 8 * 8;
-    const std::uint64_t bytes = std::uint64_t{n} * ((flags & kSeriesPresence) ? 9 : 8);
+    const std::uint64_t bytes = constant ? 8 : std::uint64_t{n} * ((flags & kSeriesPresence) ? 9 : 8);
     if (off > data.size || bytes > data.size - off)
       in.fail_at(std::string(what) + ": its values (" + std::to_string(bytes) + " bytes at " + std::to_string(off) +
                      ") lie outside the data block of " + std::to_string(data.size) + " bytes",
                  at);
     data_pos = off + bytes;
     const unsigned char* values = data.base + off;
-    out.borrow(values, (flags & kSeriesPresence) != 0, n, last, total, data.check);
+    out.borrow(values, (flags & kSeriesPresence) != 0, n, last, total, data.check,
+               constant ? Layout::kConstant : Layout::kValues);
   }
 };
 

@@ -45,15 +45,21 @@
 ///   (dataset_seed). Every string is a u32 id.
 /// - a series in a head block: u8 flags (1: presence bytes, 2: the last
 ///   epoch has a value, 4: a running total is stored, 8: the extent is the
-///   run's epochs), u32 extent (unless flag 8), then per flag f64 last value,
-///   f64 running total of the last epoch and the same total over the values
-///   rounded to float. Its values are the next ones of the
-///   architecture's data block, in the order the head lists the series.
+///   run's epochs, 16: constant: every epoch has a value, all the same bits,
+///   stored once, 32: last only: only the last epoch has a value, the head's,
+///   and the data block holds nothing of it; 16 and 32 exclude 1 and each
+///   other, need an extent of 2 or more, and 32 needs 2), u32 extent (unless
+///   flag 8), then per flag f64 last value, f64 running total of the last
+///   epoch and the same total over the values rounded to float. Its values
+///   are the next ones of the architecture's data block, in the order the
+///   head lists the series. (The real files' time series are constant: one
+///   value per epoch time, repeated; the sets measured at the last epoch
+///   alone are last-only.)
 /// - a data block (checked on the first read of an epoch other than the
 ///   last: most queries never read it): per series, starting at the next
-///   8-byte aligned offset, f64 x extent, then (flag 1) a presence byte per
-///   epoch; zeros to a multiple of 8 bytes (so that the next block starts
-///   aligned).
+///   8-byte aligned offset, f64 x extent (flag 16: one f64; flag 32: none),
+///   then (flag 1) a presence byte per epoch; zeros to a multiple of 8 bytes
+///   (so that the next block starts aligned).
 /// - columns (find_best, computed when the cache is written): a table of
 ///   contents (u32 count, then per column the hp, dataset and set strings, the
 ///   u64 offset relative to the section, u32 size and u32 crc of its body; the

@@ -129,8 +129,22 @@ inline double load_le_f64(const unsigned char* p) noexcept {
 template <typename Real>
 class Series {
  public:
+  /// How a borrowed series lies in its mapping (borrow()).
+  enum class Layout : std::uint8_t {
+    kValues,    ///< extent little-endian binary64 values (then presence bytes, if any)
+    kConstant,  ///< one binary64 value, that of every epoch (every epoch present)
+    kLastOnly,  ///< nothing: only the last epoch is present, its value kept inline
+  };
+
   Series() noexcept
-      : dense_(true), have_total_(false), have_last_(false), reduced_(false), borrowed_(false), ext_presence_(false) {}
+      : dense_(true),
+        have_total_(false),
+        have_last_(false),
+        reduced_(false),
+        borrowed_(false),
+        ext_presence_(false),
+        ext_constant_(false),
+        ext_last_only_(false) {}
   /// Sets the value of `epoch` (a series reduced by keep_only() starts afresh).
   void set(std::size_t epoch, double value) {
     if (borrowed_) own();
@@ -190,7 +204,7 @@ class Series {
     values_.clear();
     present_.clear();
     dense_ = true;
-    have_total_ = have_last_ = reduced_ = borrowed_ = ext_presence_ = false;
+    have_total_ = have_last_ = reduced_ = borrowed_ = ext_presence_ = ext_constant_ = ext_last_only_ = false;
     ext_values_ = nullptr;
     check_ = nullptr;
     extent_ = 0;
@@ -207,7 +221,7 @@ class Series {
     const std::optional<double> total = running_total(epoch);
     std::vector<Real>().swap(values_);
     std::vector<std::uint8_t>().swap(present_);
-    borrowed_ = ext_presence_ = false;
+    borrowed_ = ext_presence_ = ext_constant_ = ext_last_only_ = false;
     ext_values_ = nullptr;
     check_ = nullptr;
     dense_ = true;
@@ -247,7 +261,22 @@ class Series {
     }
   }
   /// Whether every epoch 0..extent()-1 has a value (then presence() is empty).
-  [[nodiscard]] bool dense() const noexcept { return borrowed_ ? !ext_presence_ : dense_; }
+  [[nodiscard]] bool dense() const noexcept {
+    return borrowed_ ? !ext_presence_ && (!ext_last_only_ || extent_ <= 1) : dense_;
+  }
+  /// Whether every epoch 0..extent()-1 has a value, all of them the same bits
+  /// (a cache stores such a series as one value: the real files' time series).
+  [[nodiscard]] bool constant() const {
+    const std::size_t n = size();
+    if (n == 0 || !dense()) return false;
+    if (borrowed_ && (ext_constant_ || ext_last_only_)) return true;
+    const double first = value_at(0);
+    for (std::size_t i = 1; i < n; ++i) {
+      const double v = value_at(i);
+      if (std::memcmp(&v, &first, sizeof v) != 0) return false;
+    }
+    return true;
+  }
   /// The stored value of epoch `i` < extent() (0 where absent: see has()), as a double.
   [[nodiscard]] double raw_value(std::size_t i) const { return value_at(i); }
   /// The stored values, epoch 0..extent()-1 (absent epochs hold 0: see has()).
@@ -272,20 +301,25 @@ class Series {
     dense_ = present_.empty();
     compact();
   }
-  /// Makes the series read `extent` little-endian binary64 values at
-  /// `values` (and, when `presence`, one presence byte per epoch right after
-  /// them: nonzero is present), checked by `check` on first use. `last` and
-  /// `total` are the value and the running total of the last epoch (nullopt:
-  /// absent), kept inline; the caller has bounded the region.
+  /// Makes the series read, as `layout` says, `extent` little-endian
+  /// binary64 values at `values` (and, when `presence`, one presence byte per
+  /// epoch right after them: nonzero is present), one value that every epoch
+  /// has, or none (only the last epoch is present: `last`), checked by
+  /// `check` on first use. `last` and `total` are the value and the running
+  /// total of the last epoch (nullopt: absent), kept inline; the caller has
+  /// bounded the region (and, for kLastOnly, given `last`).
   void borrow(const unsigned char* values, bool presence, std::uint32_t extent, std::optional<double> last,
-              std::optional<double> total, const detail::LazyChecked* check) noexcept {
+              std::optional<double> total, const detail::LazyChecked* check,
+              Layout layout = Layout::kValues) noexcept {
     clear();
     borrowed_ = true;
     ext_values_ = values;
-    ext_presence_ = presence;
+    ext_constant_ = layout == Layout::kConstant;
+    ext_last_only_ = layout == Layout::kLastOnly;
+    ext_presence_ = presence && layout == Layout::kValues;
     extent_ = extent;
     check_ = check;
-    dense_ = !presence;
+    dense_ = !ext_presence_;
     have_last_ = last.has_value() && extent > 0;
     last_ = have_last_ ? static_cast<double>(static_cast<Real>(*last)) : 0.;
     have_total_ = total.has_value() && extent > 0;
@@ -309,14 +343,16 @@ class Series {
   std::size_t size() const noexcept { return borrowed_ ? extent_ : values_.size(); }
   bool present_at(std::size_t i) const {
     if (!borrowed_) return dense_ || present_[i] != 0;
+    if (ext_last_only_) return i + 1 == extent_;
     if (!ext_presence_) return true;
     if (check_) check_->ensure();
     return ext_values_[std::size_t{8} * extent_ + i] != 0;
   }
   double value_at(std::size_t i) const {
     if (!borrowed_) return static_cast<double>(values_[i]);
+    if (ext_last_only_) return i + 1 == extent_ ? last_ : 0.;  // absent epochs hold 0, as in raw_value()
     if (check_) check_->ensure();
-    return static_cast<double>(static_cast<Real>(detail::load_le_f64(ext_values_ + 8 * i)));
+    return static_cast<double>(static_cast<Real>(detail::load_le_f64(ext_values_ + (ext_constant_ ? 0 : 8 * i))));
   }
   /// A borrowed series as an owned one (before a change).
   void own() {
@@ -342,6 +378,8 @@ class Series {
   bool reduced_ : 1;        ///< keep_only(): values_ is empty, last_/total_ hold epoch extent_-1
   bool borrowed_ : 1;       ///< borrow(): the values are read from ext_values_
   bool ext_presence_ : 1;   ///< borrowed_: presence bytes follow the values
+  bool ext_constant_ : 1;   ///< borrowed_: ext_values_ holds one value, every epoch's
+  bool ext_last_only_ : 1;  ///< borrowed_: only the last epoch is present (last_); no bytes
 };
 
 /// The results of one evaluation set (`x-valid`, `ori-test`, ...) over epochs.
