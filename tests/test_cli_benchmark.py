@@ -221,6 +221,24 @@ class Convert(unittest.TestCase):
         self.assertEqual((rc1, rc2), (0, 0))
         self.assertEqual(json.loads(info1)["hps"], json.loads(info2)["hps"])
 
+    def test_float_convert_stores_what_float_tables_answer(self):
+        # --float convert: single-precision tables, their answers stored; a --float reader of that cache
+        # answers byte for byte as --float on the original, and so does one of a double cache.
+        double_cache = os.path.join(self.tmp.name, "double.cache")
+        for extra, out in ((("--float",), self.cache), ((), double_cache)):
+            rc, _, err = run(*extra, "convert", os.path.join(FX, "tiny.pth"), out)
+            self.assertEqual(rc, 0, err)
+        stdin = "".join(json.dumps(r["request"]) + "\n" for r in expected("tiny.expected.jsonl")
+                        if r["request"]["fn"] in ("get_more_info", "get_cost_info", "statistics", "find_best"))
+        rc, want, err = run("--float", "query", os.path.join(FX, "tiny.pth"), stdin=stdin)
+        self.assertEqual(rc, 0, err)
+        self.assertGreater(len(want.splitlines()), 100)
+        for cache in (self.cache, double_cache):
+            rc, got, err = run("--float", "query", cache, stdin=stdin)
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(got, want)
+        self.assertNotEqual(open(self.cache, "rb").read(), open(double_cache, "rb").read())
+
     def test_verify_checks_every_block(self):
         rc, _, err = run("convert", os.path.join(FX, "tiny.pth"), self.cache)
         self.assertEqual(rc, 0, err)

@@ -344,7 +344,9 @@ int run_main(int argc, char** argv) {
       "convert", "Write a benchmark as a nasbench cache file, which later opens in milliseconds (memory-mapped)");
   convert->add_option("FILE", file, "benchmark file or NATS-Bench directory")->required();
   convert->add_option("OUT", convert_out, "the cache file to write (replaced atomically)")->required();
-  convert->footer("Example:\n  nasbench convert NAS-Bench-201-v1_1-096897.pth nb201.cache && nasbench info nb201.cache");
+  convert->footer(
+      "With --float the tables are single precision, and the cache stores their answers (for --float readers).\n"
+      "Example:\n  nasbench convert NAS-Bench-201-v1_1-096897.pth nb201.cache && nasbench info nb201.cache");
 
   try {
     app.parse(argc, argv);
@@ -416,17 +418,20 @@ int run_main(int argc, char** argv) {
         std::fprintf(stderr, "nasbench convert: --fast-mode does not apply (a cache holds every architecture)\n");
         return 2;
       }
-      const auto api = nasbench::open_nats<double>(
-          file, space_name.empty() ? std::nullopt : std::optional(nasbench::parse_search_space(space_name)), false,
-          options);
-      if (options.progress) std::fputc('\n', stderr);
-      nasbench::write_cache(api, convert_out);
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::error_code ec;
-      const auto bytes = std::filesystem::file_size(convert_out, ec);
-      std::printf("wrote %s: %zu architectures (%zu evaluated), %.1f MB, in %.1f s\n", convert_out.c_str(), api.size(),
-                  api.evaluated_indexes().size(), static_cast<double>(bytes) / 1e6, seconds);
-      return 0;
+      const auto space = space_name.empty() ? std::nullopt : std::optional(nasbench::parse_search_space(space_name));
+      // --float: single-precision tables, whose answers (summary rows, columns) the cache then stores.
+      auto write = [&](const auto& api) {
+        if (options.progress) std::fputc('\n', stderr);
+        nasbench::write_cache(api, convert_out);
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::error_code ec;
+        const auto bytes = std::filesystem::file_size(convert_out, ec);
+        std::printf("wrote %s: %zu architectures (%zu evaluated), %.1f MB, in %.1f s\n", convert_out.c_str(),
+                    api.size(), api.evaluated_indexes().size(), static_cast<double>(bytes) / 1e6, seconds);
+        return 0;
+      };
+      if (use_float) return write(nasbench::open_nats<float>(file, space, false, options));
+      return write(nasbench::open_nats<double>(file, space, false, options));
     }
     const bool size_space = !space_name.empty() && nasbench::parse_search_space(space_name) == nasbench::SearchSpace::kSize;
     if (*arch) {
