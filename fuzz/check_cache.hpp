@@ -5,6 +5,7 @@
 /// The checksums are recomputed first (fix_checksums), or nearly every
 /// mutation would stop at the first CRC comparison.
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -62,15 +63,18 @@ inline void fix_summary_checksums(std::vector<std::uint8_t>& b) {
     if (!skip_strings(2) || at + 4 > end) return;
     const std::uint32_t keys = get_u32(b, at);
     at += 4;
-    if (!skip_strings(keys) || at + 16 > end) return;
+    if (!skip_strings(keys) || at + 20 > end) return;
+    const std::uint64_t slots = get_u32(b, at);
+    at += 4;
+    const std::uint64_t row = cache::row_size(std::min<std::uint64_t>(slots, cache::kMaxSlots));
     const std::uint64_t rel = get_u64(b, at), rows = get_u32(b, at + 8), chunks = get_u32(b, at + 12);
     at += 16;
     if (chunks > (end - at) / 4) return;
     for (std::uint64_t c = 0; c < chunks; ++c, at += 4) {
       const std::uint64_t first = c * cache::kRowsPerChunk;
       if (first >= rows) continue;
-      const std::uint64_t n = std::min<std::uint64_t>(cache::kRowsPerChunk, rows - first) * cache::kRowSize;
-      const std::uint64_t chunk_at = rel + first * cache::kRowSize;
+      const std::uint64_t n = std::min<std::uint64_t>(cache::kRowsPerChunk, rows - first) * row;
+      const std::uint64_t chunk_at = rel + first * row;
       if (rel <= size && chunk_at <= size && n <= size - chunk_at) put_u32(b, at, crc(b, off + chunk_at, n));
     }
   }

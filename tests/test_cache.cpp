@@ -2,12 +2,14 @@
 // from many threads, and bad caches are LoadErrors.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "nasbench/nasbench.hpp"
 #include "expected.hpp"
@@ -218,6 +220,17 @@ TEST_CASE("the common queries are answered from a cache's summary rows, without 
         const json cost = answer_or_error([&] { return nasbench::to_json(original.get_cost_info(index, ds, hp)); });
         if (!more.is_string()) {
           CHECK(nasbench::to_json(api.get_more_info(index, ds, std::nullopt, hp, nasbench::SeedChoice::mean())) == more);
+          // One seed's answer: each seed given, and drawn at random (the same draws from the same engine).
+          for (int seed : original.query_meta_info_by_index(index, hp).get_dataset_seeds(ds))
+            CHECK(nasbench::to_json(api.get_more_info(index, ds, std::nullopt, hp, nasbench::SeedChoice::seed(seed))) ==
+                  nasbench::to_json(original.get_more_info(index, ds, std::nullopt, hp, nasbench::SeedChoice::seed(seed))));
+          nasbench::Random r1(index), r2(index);
+          for (int k = 0; k < 3; ++k)
+            CHECK(nasbench::to_json(api.get_more_info(index, ds, std::nullopt, hp, nasbench::SeedChoice::random(), r1)) ==
+                  nasbench::to_json(original.get_more_info(index, ds, std::nullopt, hp, nasbench::SeedChoice::random(), r2)));
+          CHECK(r1.randbelow(1000) == r2.randbelow(1000));  // as many draws
+          // A seed the dataset does not have: the tables raise, here unreadable.
+          CHECK_THROWS_AS(api.get_more_info(index, ds, std::nullopt, hp, nasbench::SeedChoice::seed(12345)), nasbench::LoadError);
           CHECK_THROWS_WITH(api.get_more_info(index, ds, 0, hp, nasbench::SeedChoice::mean()),
                             Catch::Contains("checksum mismatch in the head block of architecture " + std::to_string(index)));
           ++answered;
@@ -243,8 +256,19 @@ TEST_CASE("the common queries are answered from a cache's summary rows, without 
 
   // A corrupted summary row: the query that reads it is a LoadError naming the rows, and so is verify_cache.
   std::string rows = read_file(cache);
-  // The last table's rows end the file: a value of the row of `first` there.
-  const std::size_t row_size = nasbench::detail::cache::kRowSize;
+  // The last table's rows end the file: a value of the row of `first` there. The tables are the
+  // (hp, dataset) pairs in first-seen order; a row has a seed slot per seed of the most seeds.
+  std::string last_hp, last_ds;
+  for (int index : original.evaluated_indexes())
+    for (const auto& hp : original.hps(index))
+      for (const auto& d : original.query_meta_info_by_index(index, hp).datasets())
+        std::tie(last_hp, last_ds) = std::make_pair(hp, d.name);
+  std::size_t slots = 0;
+  for (int index : original.evaluated_indexes()) {
+    const auto& ar = original.query_meta_info_by_index(index, last_hp);
+    if (ar.has_dataset(last_ds)) slots = std::max(slots, ar.get_dataset_seeds(last_ds).size());
+  }
+  const std::size_t row_size = nasbench::detail::cache::row_size(slots);
   const std::size_t at = rows.size() - original.size() * row_size + static_cast<std::size_t>(first) * row_size + 32;
   rows[at] = static_cast<char>(rows[at] ^ 0x01);
   { std::ofstream(bad, std::ios::binary) << rows; }

@@ -225,12 +225,31 @@ MoreInfo BasicAPI<Real>::get_more_info(const ArchRef& arch, std::string_view dat
   const int index = query_index_by_arch(arch);
   if (!has_results(index))
     throw QueryError("architecture " + std::to_string(index) + " has no results (not evaluated)");
-  if (!iepoch && is_random.kind() == SeedChoice::Kind::kMean) {  // the common query: stored by a cache
+  if (!iepoch) {  // the common queries, at the last epoch: stored by a cache
     StoredSummary stored;
-    if (stored_summary(static_cast<std::size_t>(index), hp, dataset, SummaryPart::kMoreInfo, stored) &&
-        stored.more_info) {
-      stored.more_info->comment = more_info_comment(dataset, hp);
-      return std::move(*stored.more_info);
+    const auto i = static_cast<std::size_t>(index);
+    if (is_random.kind() == SeedChoice::Kind::kMean) {
+      if (stored_summary(i, hp, dataset, SummaryPart::kMoreInfo, stored) && stored.more_info) {
+        stored.more_info->comment = more_info_comment(dataset, hp);
+        return std::move(*stored.more_info);
+      }
+    } else if (stored_summary(i, hp, dataset, SummaryPart::kSeedList, stored) && !stored.seed_list.empty()) {
+      // One seed's answer: drawn as below (Python's random.choice of dataset_seed), or the one given.
+      const std::vector<int>& seeds = stored.seed_list;
+      std::size_t k = seeds.size();
+      if (is_random.kind() == SeedChoice::Kind::kRandom)
+        k = static_cast<std::size_t>(rng.randbelow(seeds.size()));
+      else
+        k = static_cast<std::size_t>(std::find(seeds.begin(), seeds.end(), is_random.seed_value()) - seeds.begin());
+      if (k < seeds.size()) {
+        stored.seed_position = k;
+        if (!stored_summary(i, hp, dataset, SummaryPart::kSeedMoreInfo, stored) || !stored.more_info)
+          throw LoadError("architecture " + std::to_string(index) + ": a stored seed list without the answer of seed " +
+                          std::to_string(seeds[k]));
+        stored.more_info->comment = more_info_comment(dataset, hp);
+        return std::move(*stored.more_info);
+      }
+      // A seed the dataset does not have: the tables raise the error.
     }
   }
   const ArchResults<Real>& ar = query_meta_info_by_index(index, hp);

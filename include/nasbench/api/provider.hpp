@@ -58,10 +58,16 @@ struct StoredSummary {
   std::optional<MoreInfo> more_info;
   /// get_cost_info(index, dataset, hp) (nullopt: not stored).
   std::optional<CostInfo> cost_info;
+  /// SummaryPart::kSeedList: the dataset's seeds in `dataset_seed` order, when the
+  /// answer of get_more_info(index, dataset, None, hp, seed) is stored for each (else empty).
+  std::vector<int> seed_list;
+  /// SummaryPart::kSeedMoreInfo, asked for: the position in seed_list of the seed whose
+  /// get_more_info `more_info` then holds.
+  std::size_t seed_position = 0;
 };
 
 /// Which parts of a StoredSummary a caller asks for (decoding the others is skipped).
-enum class SummaryPart : std::uint8_t { kSeeds = 1, kMoreInfo = 2, kCostInfo = 4 };
+enum class SummaryPart : std::uint8_t { kSeeds = 1, kMoreInfo = 2, kCostInfo = 4, kSeedList = 8, kSeedMoreInfo = 16 };
 
 /// Where the results of an architecture come from on first use, instead of
 /// being loaded up front (cache/cache.hpp: a memory-mapped cache file). Its

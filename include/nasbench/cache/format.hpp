@@ -76,21 +76,26 @@
 ///   table of contents (what the section record's crc covers): u32 count +
 ///   the schedules of the evaluated architectures in first-seen order
 ///   (strings); u32 count, then per (hp, dataset) table its hp and dataset
-///   strings, u32 count + its time keys (strings), u64 offset of its rows
-///   relative to the section, u32 rows (one per architecture), u32 chunks +
-///   a u32 crc per chunk of 256 rows (the last may be shorter; checked on the
-///   first read of one of its rows). Then the rows, 216 bytes each, by
-///   architecture index: [0] u8 flags (1: the architecture has the schedule,
-///   2: a run of the dataset, 4: get_more_info stored, 8: get_cost_info
-///   stored, 16: a latency); [1] u8 sets of get_more_info (bit k: train,
+///   strings, u32 count + its time keys (strings), u32 seed slots S per row
+///   (at most 16), u64 offset of its rows relative to the section, u32 rows
+///   (one per architecture), u32 chunks + a u32 crc per chunk of 256 rows
+///   (the last may be shorter; checked on the first read of one of its
+///   rows). Then the rows, 216 + 128 S bytes each, by architecture index:
+///   [0] u8 flags (1: the architecture has the schedule, 2: a run of the
+///   dataset, 4: get_more_info stored, 8: get_cost_info stored, 16: a
+///   latency, 32: the seed slots hold get_more_info of each seed of the
+///   dataset, in dataset_seed order); [1] u8 sets of get_more_info (bit k: train,
 ///   valid, test, valtest); [2,4) u16 fields (bit 3k+f: loss, accuracy,
 ///   all_time of set k); [4,8) u32 seed count of the dataset; [8] u8 time
 ///   keys of get_cost_info (at most 8); [9] u8 which have a value; [10,18)
 ///   their indexes into the table's keys; [24,32) f64 the epochs per-epoch
 ///   times divide by; [32,128) f64 x 12 the set fields; [128,152) f64 flops,
 ///   params, latency; [152,216) f64 x 8 the time values; zeros elsewhere.
-///   get_more_info's per-epoch times are all_time divided by [24,32). A
-///   writer stores an answer only when the row gives it back bit for bit.
+///   Then S seed slots of 128 bytes: [0] u8 1, [4,8) i32 the seed, and
+///   get_more_info of that seed at the offsets of the row's ([1], [2,4),
+///   [24,128)). get_more_info's per-epoch times are all_time divided by
+///   [24,32). A writer stores an answer only when the row gives it back bit
+///   for bit (the seed slots: all of them, or none).
 ///
 /// Every offset and length read from the file is bounds-checked before use;
 /// any mismatch, version or bound violation is a LoadError naming the file

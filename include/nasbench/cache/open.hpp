@@ -80,6 +80,8 @@ class ArchBlocks final : public LazyChecked {
 struct SummaryTable {
   std::string hp, dataset;
   std::vector<std::string> keys;    ///< the time keys its rows name by index
+  std::size_t slots = 0;            ///< seed slots per row
+  std::size_t row_bytes = kRowSize; ///< row_size(slots)
   std::uint64_t rows_at = 0;        ///< absolute offset of row 0
   std::uint32_t rows = 0;
   std::vector<std::uint32_t> crcs;  ///< per chunk of kRowsPerChunk rows
@@ -124,6 +126,14 @@ class CacheSource final : public BasicAPI<Real>::Source {
       out.seeds = static_cast<int>(get_u32(r + row::kSeeds));
       if (part == SummaryPart::kMoreInfo && (flags & kRowMoreInfo)) out.more_info = decode_more_info(r);
       if (part == SummaryPart::kCostInfo && (flags & kRowCostInfo)) out.cost_info = decode_cost_info(r, t.keys);
+      if (part == SummaryPart::kSeedList && (flags & kRowSeedInfo)) {
+        out.seed_list.resize(static_cast<std::size_t>(out.seeds));
+        for (std::size_t k = 0; k < out.seed_list.size(); ++k)
+          out.seed_list[k] = static_cast<int>(get_u32(seed_slot(r, k) + row::kSeeds));
+      }
+      if (part == SummaryPart::kSeedMoreInfo && (flags & kRowSeedInfo) &&
+          out.seed_position < static_cast<std::size_t>(out.seeds))
+        out.more_info = decode_more_info(seed_slot(r, out.seed_position));
       return true;
     }
     return false;
@@ -300,24 +310,24 @@ class CacheSource final : public BasicAPI<Real>::Source {
   const unsigned char* row(const SummaryTable& t, std::size_t index) const {
     const std::size_t chunk = index / kRowsPerChunk;
     const unsigned char* base = map_->data();
-    const std::uint64_t chunk_at = t.rows_at + std::uint64_t{chunk} * kRowsPerChunk * kRowSize;
+    const std::uint64_t chunk_at = t.rows_at + std::uint64_t{chunk} * kRowsPerChunk * t.row_bytes;
     if (!t.checked[chunk].load(std::memory_order_acquire)) {
       const std::size_t rows = std::min<std::size_t>(kRowsPerChunk, t.rows - chunk * kRowsPerChunk);
-      if (crc32_of(base + chunk_at, rows * kRowSize) != t.crcs[chunk])
+      if (crc32_of(base + chunk_at, rows * t.row_bytes) != t.crcs[chunk])
         throw LoadError("cache file \"" + map_->path() + "\": checksum mismatch in the summary rows of hp " +
                             detail::quoted(t.hp) + ", dataset " + detail::quoted(t.dataset) + " (architectures " +
                             std::to_string(chunk * kRowsPerChunk) + ".." + std::to_string(chunk * kRowsPerChunk + rows - 1) +
                             "; the file is corrupted, convert again)",
                         chunk_at);
       for (std::size_t i = 0; i < rows; ++i)
-        if (const char* what = check_row(base + chunk_at + i * kRowSize, t.keys.size()))
+        if (const char* what = check_row(base + chunk_at + i * t.row_bytes, t.keys.size(), t.slots))
           throw LoadError("cache file \"" + map_->path() + "\": summary row of architecture " +
                               std::to_string(chunk * kRowsPerChunk + i) + " (hp " + detail::quoted(t.hp) + ", dataset " +
                               detail::quoted(t.dataset) + "): " + what,
-                          chunk_at + i * kRowSize);
+                          chunk_at + i * t.row_bytes);
       t.checked[chunk].store(1, std::memory_order_release);
     }
-    return base + t.rows_at + std::uint64_t{index} * kRowSize;
+    return base + t.rows_at + std::uint64_t{index} * t.row_bytes;
   }
 };
 
@@ -451,18 +461,21 @@ std::pair<BasicAPI<Real>, std::shared_ptr<const CacheSource<Real>>> open_parts(c
   BlockReader sums(base, sum_s.offset, sum_s.offset + sum_s.size, &file);
   std::vector<std::string> summary_hps(sums.count("summary hps", 4));
   for (auto& hp : summary_hps) hp = sums.str("summary hp");
-  std::vector<SummaryTable> tables(sums.count("summary tables", 4 * 4 + 8));
+  std::vector<SummaryTable> tables(sums.count("summary tables", 4 * 5 + 8));
   for (SummaryTable& t : tables) {
     t.hp = sums.str("summary table hp");
     t.dataset = sums.str("summary table dataset");
     t.keys.resize(sums.count("summary time keys", 4));
     for (auto& k : t.keys) k = sums.str("summary time key");
+    t.slots = sums.u32("summary seed slots");
+    if (t.slots > kMaxSlots) sums.fail_at(std::to_string(t.slots) + " seed slots per summary row", sums.offset() - 4);
+    t.row_bytes = row_size(t.slots);
     const std::uint64_t at = sums.offset();
     const std::uint64_t rel = sums.u64("summary rows offset");
     t.rows = sums.u32("summary rows");
     if (t.rows != n)
       sums.fail_at("a summary table of " + std::to_string(t.rows) + " rows for " + std::to_string(n) + " architectures", at + 8);
-    const std::uint64_t bytes = std::uint64_t{t.rows} * kRowSize;
+    const std::uint64_t bytes = std::uint64_t{t.rows} * t.row_bytes;
     if (rel > sum_s.size || bytes > sum_s.size - rel) sums.fail_at("summary rows lie outside their section", at);
     t.rows_at = sum_s.offset + rel;
     const std::uint32_t chunks = sums.count("summary chunk crcs", 4);
@@ -480,7 +493,7 @@ std::pair<BasicAPI<Real>, std::shared_ptr<const CacheSource<Real>>> open_parts(c
   std::uint64_t next = toc_size;
   for (const SummaryTable& t : tables) {
     if (t.rows_at - sum_s.offset != next) throw fail("summary rows out of place", t.rows_at);
-    next += std::uint64_t{t.rows} * kRowSize;
+    next += std::uint64_t{t.rows} * t.row_bytes;
   }
   if (next != sum_s.size)
     throw fail("a summary section of " + std::to_string(sum_s.size) + " bytes for " + std::to_string(next) +

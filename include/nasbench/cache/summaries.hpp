@@ -29,12 +29,20 @@ inline constexpr std::size_t kRowsPerChunk = 256;
 /// The most get_cost_info time keys a row holds (NAS-Bench-201 has 8 at most).
 inline constexpr std::size_t kMaxRowTimes = 8;
 /// Row flags: the architecture has the schedule, a run of the dataset, a
-/// stored get_more_info, a stored get_cost_info, a latency in it.
+/// stored get_more_info, a stored get_cost_info, a latency in it, a stored
+/// get_more_info of each seed (its seed slots).
 inline constexpr std::uint8_t kRowSchedule = 1, kRowDataset = 2, kRowMoreInfo = 4, kRowCostInfo = 8,
-                              kRowLatency = 16;
+                              kRowLatency = 16, kRowSeedInfo = 32;
+/// Bytes per seed slot (get_more_info of one seed), after a row's first kRowSize bytes.
+inline constexpr std::size_t kSlotSize = 128;
+/// The most seed slots a row has (the real files have at most 3 seeds).
+inline constexpr std::size_t kMaxSlots = 16;
+/// The bytes of a row of a table with `slots` seed slots.
+inline constexpr std::size_t row_size(std::size_t slots) { return kRowSize + slots * kSlotSize; }
 
 namespace row {
-// Byte offsets inside a row (cache/format.hpp).
+// Byte offsets inside a row (cache/format.hpp); a seed slot puts its flag (1: stored) at kFlags,
+// its seed (i32) at kSeeds and its get_more_info where a row puts the seed mean's.
 inline constexpr std::size_t kFlags = 0, kSets = 1, kFields = 2, kSeeds = 4, kTimeCount = 8, kTimePresent = 9,
                              kTimeKeys = 10, kTotal = 24, kSetValues = 32, kFlops = 128, kParams = 136,
                              kLatency = 144, kTimeValues = 152;
@@ -160,16 +168,35 @@ CostInfo decode_cost_info(const unsigned char* r, const std::vector<Key>& keys) 
   return c;
 }
 
-/// What is wrong with a row read from a file (flags, counts and key indexes
-/// that no writer makes), or nullptr.
-inline const char* check_row(const unsigned char* r, std::size_t keys) {
-  const std::uint8_t flags = r[row::kFlags];
-  if (flags & ~(kRowSchedule | kRowDataset | kRowMoreInfo | kRowCostInfo | kRowLatency)) return "bad flags";
-  if ((flags & (kRowDataset | kRowMoreInfo | kRowCostInfo)) && !(flags & kRowSchedule))
-    return "answers of a schedule the architecture lacks";
-  if ((flags & kRowMoreInfo) && !(r[row::kSets] & 1)) return "a stored get_more_info without its train set";
+/// What is wrong with the get_more_info at `r` (a row's or a seed slot's), or nullptr.
+inline const char* check_more_info(const unsigned char* r, bool stored) {
+  if (stored && !(r[row::kSets] & 1)) return "a stored get_more_info without its train set";
   if (r[row::kSets] > 15 || get_u16(r + row::kFields) >= (1u << 12)) return "bad set flags";
-  if (get_u32(r + row::kSeeds) > 0x7fffffffu) return "bad seed count";
+  return nullptr;
+}
+
+/// The seed slot `k` of a row.
+inline const unsigned char* seed_slot(const unsigned char* r, std::size_t k) { return r + kRowSize + k * kSlotSize; }
+
+/// What is wrong with a row read from a file (flags, counts and key indexes
+/// that no writer makes) of a table of `keys` time keys and `slots` seed slots, or nullptr.
+inline const char* check_row(const unsigned char* r, std::size_t keys, std::size_t slots) {
+  const std::uint8_t flags = r[row::kFlags];
+  if (flags & ~(kRowSchedule | kRowDataset | kRowMoreInfo | kRowCostInfo | kRowLatency | kRowSeedInfo))
+    return "bad flags";
+  if ((flags & (kRowDataset | kRowMoreInfo | kRowCostInfo | kRowSeedInfo)) && !(flags & kRowSchedule))
+    return "answers of a schedule the architecture lacks";
+  if (const char* what = check_more_info(r, (flags & kRowMoreInfo) != 0)) return what;
+  const std::uint32_t seeds = get_u32(r + row::kSeeds);
+  if (seeds > 0x7fffffffu) return "bad seed count";
+  if (flags & kRowSeedInfo) {
+    if (!(flags & kRowDataset) || seeds == 0 || seeds > slots) return "seed slots for a seed count they do not hold";
+    for (std::size_t k = 0; k < seeds; ++k) {
+      const unsigned char* slot = seed_slot(r, k);
+      if (slot[row::kFlags] != 1) return "a seed slot without its answer";
+      if (const char* what = check_more_info(slot, true)) return what;
+    }
+  }
   const std::size_t n = r[row::kTimeCount];
   if (n > kMaxRowTimes) return "more time keys than a row holds";
   for (std::size_t i = 0; i < n; ++i)

@@ -134,7 +134,7 @@ std::pair<BlockWriter, std::size_t> column_section(const BasicAPI<Real>& api, St
 /// bit for bit (else the reader asks the tables, which answer or raise).
 template <typename Real>
 void summary_row(const BasicAPI<Real>& api, std::size_t index, const std::string& hp, const std::string& ds,
-                 unsigned char* r, std::vector<std::string>& keys) {
+                 unsigned char* r, std::vector<std::string>& keys, std::size_t slots) {
   if (!api.has_results(static_cast<long long>(index))) return;
   const auto hps = api.hps(static_cast<long long>(index));
   if (std::find(hps.begin(), hps.end(), hp) == hps.end()) return;
@@ -149,7 +149,7 @@ void summary_row(const BasicAPI<Real>& api, std::size_t index, const std::string
     const std::optional<double> iepoch = ar.get_metrics(ds, "train", std::nullopt, SeedChoice::mean()).iepoch;
     MoreInfo m = api.get_more_info(static_cast<long long>(index), ds, std::nullopt, hp, SeedChoice::mean());
     m.comment.reset();  // made by the reader
-    std::vector<unsigned char> scratch(r, r + kRowSize);
+    std::vector<unsigned char> scratch(r, r + kRowSize);  // the seed mean's part of the row
     if (iepoch) {
       encode_more_info(scratch.data(), m, *iepoch + 1);
       if (same_bits(decode_more_info(scratch.data()), m)) {
@@ -159,6 +159,27 @@ void summary_row(const BasicAPI<Real>& api, std::size_t index, const std::string
     }
   } catch (const QueryError&) {  // the reader asks the tables, which raise it
   }
+  // get_more_info of each seed (is_random=True draws one of them): all or none.
+  const std::vector<int> seeds = ar.has_dataset(ds) ? ar.get_dataset_seeds(ds) : std::vector<int>{};
+  bool all = !seeds.empty() && seeds.size() <= slots;
+  for (std::size_t k = 0; k < seeds.size() && all; ++k) {
+    unsigned char* slot = r + kRowSize + k * kSlotSize;
+    try {
+      const SeedChoice seed = SeedChoice::seed(seeds[k]);
+      const std::optional<double> iepoch = ar.get_metrics(ds, "train", std::nullopt, seed).iepoch;
+      MoreInfo m = api.get_more_info(static_cast<long long>(index), ds, std::nullopt, hp, seed);
+      m.comment.reset();
+      if (!iepoch) throw QueryError("no train iepoch");
+      encode_more_info(slot, m, *iepoch + 1);
+      put_u32(slot + row::kSeeds, static_cast<std::uint32_t>(seeds[k]));
+      slot[row::kFlags] = 1;
+      all = same_bits(decode_more_info(slot), m);
+    } catch (const QueryError&) {
+      all = false;
+    }
+  }
+  if (all) r[row::kFlags] |= kRowSeedInfo;
+  else std::fill(r + kRowSize, r + row_size(slots), 0);
   try {
     const CostInfo c = api.get_cost_info(static_cast<long long>(index), ds, hp);
     std::vector<unsigned char> scratch(r, r + kRowSize);
@@ -194,21 +215,31 @@ std::pair<BlockWriter, std::size_t> summary_section(const BasicAPI<Real>& api) {
   toc.count(tables.size());
   std::vector<std::pair<std::size_t, std::vector<unsigned char>>> bodies;  // (where its offset goes, rows)
   for (const auto& [hp, ds] : tables) {
-    std::vector<unsigned char> rows(n * kRowSize, 0);
+    std::size_t slots = 0;  // the most seeds of the dataset among the architectures (at most kMaxSlots)
+    for (std::size_t i = 0; i < n; ++i)
+      if (api.has_results(static_cast<long long>(i))) {
+        const auto hps = api.hps(static_cast<long long>(i));
+        if (std::find(hps.begin(), hps.end(), hp) == hps.end()) continue;
+        const ArchResults<Real>& ar = api.query_meta_info_by_index(static_cast<long long>(i), hp);
+        if (ar.has_dataset(ds)) slots = std::max(slots, std::min(kMaxSlots, ar.get_dataset_seeds(ds).size()));
+      }
+    const std::size_t size = row_size(slots);
+    std::vector<unsigned char> rows(n * size, 0);
     std::vector<std::string> keys;
-    for (std::size_t i = 0; i < n; ++i) summary_row(api, i, hp, ds, rows.data() + i * kRowSize, keys);
+    for (std::size_t i = 0; i < n; ++i) summary_row(api, i, hp, ds, rows.data() + i * size, keys, slots);
     toc.str(hp);
     toc.str(ds);
     toc.count(keys.size());
     for (const auto& k : keys) toc.str(k);
+    toc.count(slots);
     const std::size_t offset_at = toc.bytes.size();
     toc.u64(0);  // patched below: the rows' offset relative to the section
     toc.count(n);
     const std::size_t chunks = (n + kRowsPerChunk - 1) / kRowsPerChunk;
     toc.count(chunks);
     for (std::size_t c = 0; c < chunks; ++c) {
-      const std::size_t begin = c * kRowsPerChunk * kRowSize;
-      toc.u32(crc32_of(rows.data() + begin, std::min(rows.size() - begin, kRowsPerChunk * kRowSize)));
+      const std::size_t begin = c * kRowsPerChunk * size;
+      toc.u32(crc32_of(rows.data() + begin, std::min(rows.size() - begin, kRowsPerChunk * size)));
     }
     bodies.emplace_back(offset_at, std::move(rows));
   }
