@@ -38,7 +38,7 @@ say "building $BUILD"
 cmake --build "$BUILD" -j "$JOBS" >&2
 
 # -max_len per harness: a little above its largest seed (requests and cells are short).
-declare -A MAX_LEN=([fuzz_pickle]=16384 [fuzz_api]=16384 [fuzz_cache]=16384 [fuzz_weights]=16384
+declare -A MAX_LEN=([fuzz_pickle]=16384 [fuzz_api]=16384 [fuzz_cache]=20480 [fuzz_weights]=16384
                     [fuzz_protocol]=4096 [fuzz_cells]=512)
 HARNESSES=(fuzz_pickle fuzz_api fuzz_cache fuzz_weights fuzz_protocol fuzz_cells)
 # --smoke: inputs per harness, about a minute each on the 2-core machine (deterministic with -seed).
