@@ -229,6 +229,15 @@ TEST_CASE("the common queries are answered from a cache's summary rows, without 
             CHECK(nasbench::to_json(api.get_more_info(index, ds, std::nullopt, hp, nasbench::SeedChoice::random(), r1)) ==
                   nasbench::to_json(original.get_more_info(index, ds, std::nullopt, hp, nasbench::SeedChoice::random(), r2)));
           CHECK(r1.randbelow(1000) == r2.randbelow(1000));  // as many draws
+          // The last epoch given as an iepoch is the same query; an earlier one reads the results.
+          const int last = original.query_meta_info_by_index(index, hp).get_total_epoch(ds) - 1;
+          for (auto choice : {nasbench::SeedChoice::mean(), nasbench::SeedChoice::random()}) {
+            nasbench::Random a(7), b(7);
+            CHECK(nasbench::to_json(api.get_more_info(index, ds, last, hp, choice, a)) ==
+                  nasbench::to_json(original.get_more_info(index, ds, last, hp, choice, b)));
+          }
+          if (last > 0)
+            CHECK_THROWS_AS(api.get_more_info(index, ds, last - 1, hp, nasbench::SeedChoice::mean()), nasbench::LoadError);
           // A seed the dataset does not have: the tables raise, here unreadable.
           CHECK_THROWS_AS(api.get_more_info(index, ds, std::nullopt, hp, nasbench::SeedChoice::seed(12345)), nasbench::LoadError);
           CHECK_THROWS_WITH(api.get_more_info(index, ds, 0, hp, nasbench::SeedChoice::mean()),

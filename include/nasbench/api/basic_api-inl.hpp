@@ -225,15 +225,22 @@ MoreInfo BasicAPI<Real>::get_more_info(const ArchRef& arch, std::string_view dat
   const int index = query_index_by_arch(arch);
   if (!has_results(index))
     throw QueryError("architecture " + std::to_string(index) + " has no results (not evaluated)");
-  if (!iepoch) {  // the common queries, at the last epoch: stored by a cache
-    StoredSummary stored;
-    const auto i = static_cast<std::size_t>(index);
+  // The common queries, at the last epoch: stored by a cache. An iepoch given is the last
+  // epoch when it is the last of every run of the dataset (the stored seeds say).
+  bool last_epoch = !iepoch;
+  StoredSummary stored;
+  const auto i = static_cast<std::size_t>(index);
+  if (iepoch && stored_summary(i, hp, dataset, SummaryPart::kSeedList, stored) && !stored.seed_list.empty())
+    last_epoch = std::all_of(stored.seed_epochs.begin(), stored.seed_epochs.end(),
+                             [&](double epochs) { return epochs == static_cast<double>(*iepoch) + 1; });
+  if (last_epoch) {
     if (is_random.kind() == SeedChoice::Kind::kMean) {
       if (stored_summary(i, hp, dataset, SummaryPart::kMoreInfo, stored) && stored.more_info) {
         stored.more_info->comment = more_info_comment(dataset, hp);
         return std::move(*stored.more_info);
       }
-    } else if (stored_summary(i, hp, dataset, SummaryPart::kSeedList, stored) && !stored.seed_list.empty()) {
+    } else if (!stored.seed_list.empty() ||
+               (stored_summary(i, hp, dataset, SummaryPart::kSeedList, stored) && !stored.seed_list.empty())) {
       // One seed's answer: drawn as below (Python's random.choice of dataset_seed), or the one given.
       const std::vector<int>& seeds = stored.seed_list;
       std::size_t k = seeds.size();

@@ -61,6 +61,9 @@ struct StoredSummary {
   /// SummaryPart::kSeedList: the dataset's seeds in `dataset_seed` order, when the
   /// answer of get_more_info(index, dataset, None, hp, seed) is stored for each (else empty).
   std::vector<int> seed_list;
+  /// SummaryPart::kSeedList: per seed of seed_list, the epochs its run trained (its
+  /// answer is that of its last epoch, epochs - 1).
+  std::vector<double> seed_epochs;
   /// SummaryPart::kSeedMoreInfo, asked for: the position in seed_list of the seed whose
   /// get_more_info `more_info` then holds.
   std::size_t seed_position = 0;

@@ -128,8 +128,11 @@ class CacheSource final : public BasicAPI<Real>::Source {
       if (part == SummaryPart::kCostInfo && (flags & kRowCostInfo)) out.cost_info = decode_cost_info(r, t.keys);
       if (part == SummaryPart::kSeedList && (flags & kRowSeedInfo)) {
         out.seed_list.resize(static_cast<std::size_t>(out.seeds));
-        for (std::size_t k = 0; k < out.seed_list.size(); ++k)
+        out.seed_epochs.resize(out.seed_list.size());
+        for (std::size_t k = 0; k < out.seed_list.size(); ++k) {
           out.seed_list[k] = static_cast<int>(get_u32(seed_slot(r, k) + row::kSeeds));
+          out.seed_epochs[k] = load_le_f64(seed_slot(r, k) + row::kTotal);  // one run: its iepoch + 1
+        }
       }
       if (part == SummaryPart::kSeedMoreInfo && (flags & kRowSeedInfo) &&
           out.seed_position < static_cast<std::size_t>(out.seeds))
