@@ -2,8 +2,9 @@
 /// @file cache/summaries.hpp
 /// The summary rows of a cache file: per schedule and dataset, one fixed-size
 /// row per architecture holding the answers of the queries most scripts run
-/// (get_more_info at the last epoch over the seed mean, get_cost_info, the
-/// seed count of statistics), so that these are answered from the mapping
+/// (get_more_info at the last epoch over the seed mean and, in its seed
+/// slots, of each seed; get_cost_info; the seed count of statistics), so
+/// that these are answered from the mapping
 /// without reading the architecture's results. The writer stores a row's
 /// answer only when decoding the row gives it back bit for bit; the layout
 /// is in cache/format.hpp.
