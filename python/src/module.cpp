@@ -1041,11 +1041,20 @@ py::class_<PyAPI<Real>, std::shared_ptr<PyAPI<Real>>> bind_api(py::module_& m, c
               std::shared_lock<std::shared_mutex> lock(p.mutex);
               for (int index : p.api.evaluated_indexes()) {
                 if (!p.api.has_results(index)) continue;
+                const auto i = static_cast<std::size_t>(index);
+                try {  // get_cost_info's answer (a cache stores it: no architecture is read)
+                  const auto c = p.api.get_cost_info(index, dataset, h);
+                  flops[i] = c.flops;
+                  params[i] = c.params;
+                  if (c.latency) latency[i] = *c.latency;
+                  continue;
+                } catch (const nasbench::QueryError&) {
+                  // no such hp or dataset, or costs Python cannot give: as below, where flops and params may remain
+                }
                 const auto hps = p.api.hps(index);
                 if (std::find(hps.begin(), hps.end(), h.str()) == hps.end()) continue;
                 const auto& ar = p.api.query_meta_info_by_index(index, h);
                 if (!ar.has_dataset(dataset)) continue;
-                const auto i = static_cast<std::size_t>(index);
                 try {
                   const auto [f, q] = ar.flops_and_params(dataset);
                   flops[i] = f;
