@@ -227,36 +227,33 @@ MoreInfo BasicAPI<Real>::get_more_info(const ArchRef& arch, std::string_view dat
     throw QueryError("architecture " + std::to_string(index) + " has no results (not evaluated)");
   // The common queries, at the last epoch: stored by a cache. An iepoch given is the last
   // epoch when it is the last of every run of the dataset (the stored seeds say).
-  bool last_epoch = !iepoch;
   StoredSummary stored;
   const auto i = static_cast<std::size_t>(index);
-  if (iepoch && stored_summary(i, hp, dataset, SummaryPart::kSeedList, stored) && !stored.seed_list.empty())
-    last_epoch = std::all_of(stored.seed_epochs.begin(), stored.seed_epochs.end(),
-                             [&](double epochs) { return epochs == static_cast<double>(*iepoch) + 1; });
-  if (last_epoch) {
-    if (is_random.kind() == SeedChoice::Kind::kMean) {
-      if (stored_summary(i, hp, dataset, SummaryPart::kMoreInfo, stored) && stored.more_info) {
-        stored.more_info->comment = more_info_comment(dataset, hp);
-        return std::move(*stored.more_info);
-      }
-    } else if (!stored.seed_list.empty() ||
-               (stored_summary(i, hp, dataset, SummaryPart::kSeedList, stored) && !stored.seed_list.empty())) {
-      // One seed's answer: drawn as below (Python's random.choice of dataset_seed), or the one given.
-      const std::vector<int>& seeds = stored.seed_list;
-      std::size_t k = seeds.size();
-      if (is_random.kind() == SeedChoice::Kind::kRandom)
-        k = static_cast<std::size_t>(rng.randbelow(seeds.size()));
-      else
-        k = static_cast<std::size_t>(std::find(seeds.begin(), seeds.end(), is_random.seed_value()) - seeds.begin());
-      if (k < seeds.size()) {
-        stored.seed_position = k;
-        if (!stored_summary(i, hp, dataset, SummaryPart::kSeedMoreInfo, stored) || !stored.more_info)
-          throw LoadError("architecture " + std::to_string(index) + ": a stored seed list without the answer of seed " +
-                          std::to_string(seeds[k]));
-        stored.more_info->comment = more_info_comment(dataset, hp);
-        return std::move(*stored.more_info);
-      }
-      // A seed the dataset does not have: the tables raise the error.
+  const bool mean = is_random.kind() == SeedChoice::Kind::kMean;
+  const bool seeds_stored = (iepoch || !mean) && stored_summary(i, hp, dataset, SummaryPart::kSeedList, stored) &&
+                            !stored.seed_list.empty();
+  const bool last_epoch =
+      !iepoch || (seeds_stored && std::all_of(stored.seed_epochs.begin(), stored.seed_epochs.end(), [&](double epochs) {
+        return epochs == static_cast<double>(*iepoch) + 1;
+      }));
+  if (last_epoch && mean && stored_summary(i, hp, dataset, SummaryPart::kMoreInfo, stored) && stored.more_info) {
+    stored.more_info->comment = more_info_comment(dataset, hp);
+    return std::move(*stored.more_info);
+  }
+  if (last_epoch && !mean && seeds_stored) {
+    // One seed's answer: drawn as below (Python's random.choice of dataset_seed), or the one given.
+    const std::vector<int>& seeds = stored.seed_list;
+    const std::size_t k =
+        is_random.kind() == SeedChoice::Kind::kRandom
+            ? static_cast<std::size_t>(rng.randbelow(seeds.size()))
+            : static_cast<std::size_t>(std::find(seeds.begin(), seeds.end(), is_random.seed_value()) - seeds.begin());
+    if (k < seeds.size()) {  // else a seed the dataset does not have: the tables raise the error
+      stored.seed_position = k;
+      if (!stored_summary(i, hp, dataset, SummaryPart::kSeedMoreInfo, stored) || !stored.more_info)
+        throw LoadError("architecture " + std::to_string(index) + ": a stored seed list without the answer of seed " +
+                        std::to_string(seeds[k]));
+      stored.more_info->comment = more_info_comment(dataset, hp);
+      return std::move(*stored.more_info);
     }
   }
   const ArchResults<Real>& ar = query_meta_info_by_index(index, hp);

@@ -214,15 +214,21 @@ std::pair<BlockWriter, std::size_t> summary_section(const BasicAPI<Real>& api) {
   for (const auto& hp : hps) toc.str(hp);
   toc.count(tables.size());
   std::vector<std::pair<std::size_t, std::vector<unsigned char>>> bodies;  // (where its offset goes, rows)
-  for (const auto& [hp, ds] : tables) {
-    std::size_t slots = 0;  // the most seeds of the dataset among the architectures (at most kMaxSlots)
-    for (std::size_t i = 0; i < n; ++i)
-      if (api.has_results(static_cast<long long>(i))) {
-        const auto hps = api.hps(static_cast<long long>(i));
-        if (std::find(hps.begin(), hps.end(), hp) == hps.end()) continue;
-        const ArchResults<Real>& ar = api.query_meta_info_by_index(static_cast<long long>(i), hp);
-        if (ar.has_dataset(ds)) slots = std::max(slots, std::min(kMaxSlots, ar.get_dataset_seeds(ds).size()));
+  // Per table, the most seeds of its dataset among the architectures with results (at most kMaxSlots): its seed slots.
+  std::vector<std::size_t> table_slots(tables.size(), 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!api.has_results(static_cast<long long>(i))) continue;
+    for (const auto& hp : api.hps(static_cast<long long>(i)))
+      for (const auto& d : api.query_meta_info_by_index(static_cast<long long>(i), hp).datasets()) {
+        const auto t = std::find(tables.begin(), tables.end(), std::make_pair(hp, d.name));
+        if (t == tables.end()) continue;
+        std::size_t& slots = table_slots[static_cast<std::size_t>(t - tables.begin())];
+        slots = std::max(slots, std::min(kMaxSlots, d.seeds.size()));
       }
+  }
+  for (std::size_t ti = 0; ti < tables.size(); ++ti) {
+    const auto& [hp, ds] = tables[ti];
+    const std::size_t slots = table_slots[ti];
     const std::size_t size = row_size(slots);
     std::vector<unsigned char> rows(n * size, 0);
     std::vector<std::string> keys;

@@ -269,7 +269,7 @@ class Series {
   [[nodiscard]] bool constant() const {
     const std::size_t n = size();
     if (n == 0 || !dense()) return false;
-    if (borrowed_ && (ext_constant_ || ext_last_only_)) return true;
+    if (borrowed_ && ext_constant_) return true;
     const double first = value_at(0);
     for (std::size_t i = 1; i < n; ++i) {
       const double v = value_at(i);
