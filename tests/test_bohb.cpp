@@ -32,7 +32,7 @@ using nasbench::Random;
 using nlohmann::json;
 
 using nasbench_test::search_dir;
-const nasbench::NASBench201API& fixture_api(const std::string& space) { return nasbench_test::search_fixture_api(space); }
+using nasbench_test::search_fixture_api;
 
 bool same_trace(const search::Trace& a, const search::Trace& b) {
   if (a.history.size() != b.history.size() || a.current_best_index != b.current_best_index) return false;
@@ -147,7 +147,7 @@ TEST_CASE("bohb: a run follows the brackets, promotes the best, stops at the bud
   if (!nasbench_test::require_fixture(search_dir() + "/manifest.json")) return;
   for (const std::string space_name : {"tss", "sss"}) {
     INFO(space_name);
-    const auto& api = fixture_api(space_name);
+    const auto& api = search_fixture_api(space_name);
     const search::Space space(api.search_space());
     const search::BOHBOptions o;
     const search::Task task{"cifar10", 20000, "12"};
@@ -216,7 +216,7 @@ TEST_CASE("bohb: simulate_train_eval at BOHB's epochs is ref_api's", "[bohb][fix
   // the values of tests/fixtures/ref_api.py's simulate_train_eval on the tss fixture, random.Random(5):
   // index 7 on cifar10 then index 8 on cifar100, at iepoch 0, 3, 11 (accuracy, this trial's time)
   if (!nasbench_test::require_fixture(search_dir() + "/manifest.json")) return;
-  const auto& api = fixture_api("tss");
+  const auto& api = search_fixture_api("tss");
   const std::vector<std::array<double, 5>> expected{{0, 49.41, 8.8046875, 28.44, 6.97265625},
                                                     {3, 56.57, 27.4609375, 38.34, 24.45703125},
                                                     {11, 72.22, 77.2109375, 55.11, 71.08203125}};
@@ -239,7 +239,7 @@ TEST_CASE("bohb: simulate_train_eval at BOHB's epochs is ref_api's", "[bohb][fix
 
 TEST_CASE("bohb: the stop rules", "[bohb][fixtures]") {
   if (!nasbench_test::require_fixture(search_dir() + "/manifest.json")) return;
-  const auto& api = fixture_api("tss");
+  const auto& api = search_fixture_api("tss");
   const auto space = search::Space::topology();
   search::BOHBOptions o;
   Random r1(1);
@@ -264,7 +264,7 @@ TEST_CASE("bohb: the stop rules", "[bohb][fixtures]") {
 
 TEST_CASE("bohb: a seed determines a run, whatever the threads", "[bohb][fixtures][threads]") {
   if (!nasbench_test::require_fixture(search_dir() + "/manifest.json")) return;
-  const auto& api = fixture_api("sss");
+  const auto& api = search_fixture_api("sss");
   const auto space = search::Space::size();
   const search::Task task{"cifar100", 8000, "12"};
   const search::BOHBOptions o;
@@ -293,7 +293,7 @@ TEST_CASE("bohb: beats random search on the fixtures (100 runs, default budget)"
   if (!nasbench_test::require_fixture(search_dir() + "/manifest.json")) return;
   constexpr int kRuns = 100;
   for (const std::string space_name : {"tss", "sss"}) {
-    const auto& api = fixture_api(space_name);
+    const auto& api = search_fixture_api(space_name);
     const search::Space space(api.search_space());
     search::Config rs;
     rs.task = {"cifar10", search::default_time_budget(api.search_space(), "cifar10"), "12"};

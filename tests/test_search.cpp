@@ -28,7 +28,7 @@ using nasbench::Random;
 using nlohmann::json;
 
 using nasbench_test::search_dir;
-const nasbench::NASBench201API& fixture_api(const std::string& space) { return nasbench_test::search_fixture_api(space); }
+using nasbench_test::search_fixture_api;
 
 json trace_json(const nasbench::NASBench201API& api, const search::Trace& t, const std::string& dataset) {
   json history = json::array();
@@ -150,7 +150,7 @@ TEST_CASE("search: RS and REA replay the reference runs exactly (both spaces)", 
   for (std::string line; std::getline(in, line);) {
     const json row = json::parse(line);
     const std::string space = row["space"].get<std::string>();
-    const auto& api = fixture_api(space);
+    const auto& api = search_fixture_api(space);
     const search::Config config = config_of(row);
     const std::string dataset = config.task.dataset;
     INFO(space << " " << row["algo"].get<std::string>() << " " << dataset << " seed " << row["seed"] << " budget "
@@ -174,7 +174,7 @@ TEST_CASE("search: run_many is independent of the thread count and of the API's 
   const std::string dir = search_dir();
   if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
   for (const std::string space : {"tss", "sss"}) {
-    const auto& api = fixture_api(space);
+    const auto& api = search_fixture_api(space);
     // run_many shares one TrialTable between its runs; run() alone simulates every trial: same traces
     for (auto algorithm : {search::Algorithm::kRegularizedEvolution, search::Algorithm::kRandomSearch,
                            search::Algorithm::kReinforce, search::Algorithm::kBOHB}) {
@@ -201,7 +201,7 @@ TEST_CASE("search: run_many is independent of the thread count and of the API's 
 TEST_CASE("search: simulated_trials are simulate_train_eval's, one per seed", "[search][fixtures]") {
   const std::string dir = search_dir();
   if (!nasbench_test::require_fixture(dir + "/manifest.json")) return;
-  const auto& api = fixture_api("tss");
+  const auto& api = search_fixture_api("tss");
   for (const std::string dataset : {"cifar10", "cifar100", "ImageNet16-120"})
     for (std::optional<int> iepoch : {std::optional<int>(), std::optional<int>(0), std::optional<int>(3)})
       for (int index : {0, 17, 15624}) {
