@@ -4,6 +4,12 @@ set -euo pipefail
 
 NASBENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
+# ccache (the build's compiler launcher when it is installed): paths under the
+# checkout are hashed relative to it, so that another clone of the same commit
+# finds the same objects; the working directory, which only the debug info of
+# the sanitizer builds names, is left out of the hash.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$NASBENCH_ROOT}"
+export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-true}"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -41,6 +47,20 @@ TEST_PACKAGES=(catch2 libtorch-dev python3 python3-torch python3-numpy python3-m
 # libFuzzer and the sanitizer runtimes; LibTorch for fuzz_weights, Python with
 # torch for fuzz_protocol's benchmark fixture.
 FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev libtorch-dev python3-torch)
+
+# timed STAGE CMD...: run CMD; with NASBENCH_TIMINGS set, append "STAGE<TAB>seconds<TAB>exit status"
+# to that file (.ci/run prints the table at its end, also when a stage fails).
+timed() {
+  local stage="$1" start rc=0
+  shift
+  start=$EPOCHREALTIME
+  "$@" || rc=$?
+  if [ -n "${NASBENCH_TIMINGS:-}" ]; then
+    awk -v s="$stage" -v a="$start" -v b="$EPOCHREALTIME" -v rc="$rc" \
+      'BEGIN { printf "%s\t%.0f\t%s\n", s, b - a, rc }' >>"$NASBENCH_TIMINGS"
+  fi
+  return "$rc"
+}
 
 # configure BUILD_DIR CMAKE_ARGS...: configure once; later runs only rebuild.
 configure() {
