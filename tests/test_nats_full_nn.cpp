@@ -1,11 +1,7 @@
 // NATS-Bench `-full` archives with LibTorch: weights reloaded from a plain
 // pickle become the state dict of the topology network, whose outputs equal
 // Python's. Fixtures: tests/fixtures/make_full_fixtures.py in <fixtures>/full.
-// LibTorch first (see test_nn.cpp).
-#include "nasbench/nn.hpp"
-#undef CHECK
-
-#include <catch2/catch.hpp>
+#include "torch_catch.hpp"  // LibTorch, then Catch2 (glog's CHECK)
 
 #include <fstream>
 #include <string>

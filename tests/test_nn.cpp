@@ -2,12 +2,7 @@
 // weights, forward passes against Python; both spaces' networks (the size
 // space's from "size space:" on). Fixtures: tests/fixtures/make_nn_fixtures.py
 // (real torch.save) in NASBENCH_NN_FIXTURES; real sample data when present.
-// LibTorch first: Debian's build pulls in glog, whose CHECK macro would
-// otherwise replace Catch's.
-#include "nasbench/nn.hpp"
-#undef CHECK
-
-#include <catch2/catch.hpp>
+#include "torch_catch.hpp"  // LibTorch, then Catch2 (glog's CHECK)
 
 #include "support.hpp"
 #include "../fuzz/check_weights.hpp"

@@ -2,12 +2,7 @@
 // (tests/fixtures/reinforce_ref.py, torch in Python) replayed exactly by the
 // LibTorch variant. Tags [search][reinforce]; skipped without the fixture
 // (NASBENCH_PYTHON without torch).
-// LibTorch first: Debian's build pulls in glog, whose CHECK macro would
-// otherwise replace Catch's.
-#include "nasbench/nn.hpp"
-#undef CHECK
-
-#include <catch2/catch.hpp>
+#include "torch_catch.hpp"  // LibTorch, then Catch2 (glog's CHECK)
 
 #include <map>
 #include <string>
