@@ -31,7 +31,7 @@ fuzz_configure() {
   if [ ! -f "$BUILD/CMakeCache.txt" ]; then
     say "configuring $BUILD"
     CC=clang-14 CXX=clang++-14 cmake -S "$NASBENCH_ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DNASBENCH_BUILD_FUZZERS=ON -DNASBENCH_BUILD_TESTS=OFF -DNASBENCH_BUILD_TOOLS=OFF \
+      -DNASBENCH_BUILD_FUZZERS=ON -DNASBENCH_BUILD_TESTS=OFF -DNASBENCH_BUILD_TOOLS=OFF \
       -DNASBENCH_BUILD_EXAMPLES=OFF -DNASBENCH_INSTALL=OFF -DNASBENCH_FIXTURES_DIR="$NASBENCH_ROOT/build/fixtures" >&2
   else
     cmake "$BUILD" >&2  # re-probes what fuzz/CMakeLists.txt checks (json/protocol.hpp with clang)
