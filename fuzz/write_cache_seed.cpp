@@ -7,12 +7,12 @@
 #include "nasbench/io.hpp"
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
+  if (argc < 3 || argc > 4 || (argc == 4 && std::string(argv[3]) != "float")) {
     std::fprintf(stderr, "usage: %s IN OUT [float]\n", argv[0]);
     return 2;
   }
   try {
-    if (argc > 3 && std::string(argv[3]) == "float")
+    if (argc == 4)
       nasbench::write_cache(nasbench::load_api<float>(argv[1]), argv[2]);
     else
       nasbench::write_cache(nasbench::load_api<double>(argv[1]), argv[2]);
