@@ -32,8 +32,8 @@ case "${1:-}" in
     # Only the tests that start threads: the rest of the suite gains nothing
     # from ThreadSanitizer and would take minutes more under it (a TSan build
     # compiles only the test files that have such a test: tests/CMakeLists.txt).
-    say "building $BUILD (nasbench_tests)"
-    timed "$NAME: build" cmake --build "$BUILD" -j "$JOBS" --target nasbench_tests
+    say "building $BUILD (nasbench_tests and its fixtures)"
+    timed "$NAME: build" cmake --build "$BUILD" -j "$JOBS" --target nasbench_tests nasbench_fixtures
     say "testing $BUILD: the tests tagged [threads]"
     export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
     timed "$NAME: test" "$BUILD/tests/nasbench_tests" "[threads]" "$@"
