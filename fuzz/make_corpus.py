@@ -15,8 +15,8 @@ function; a first byte 0x01..0x03 picks a NATS-Bench benchmark, see
 fuzz/check_protocol.hpp), and cell and channels strings.
 The cache seeds need fuzz_write_cache_seed (`cmake --build build/fuzz --target
 fuzz_write_cache_seed`; default build/fuzz/fuzz/fuzz_write_cache_seed, or
---cache-writer PATH); without it they are left as they are. Deterministic: a rerun rewrites the same bytes except for the
-torch.save zip files.
+--cache-writer PATH); without it they are left as they are. Deterministic: a
+rerun rewrites the same bytes except for the torch.save zip files.
 """
 import bz2
 import json

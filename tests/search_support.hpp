@@ -27,9 +27,10 @@ inline std::string search_dir() {
 /// from its cache `<space>.cache` beside the benchmark file: loading the .pickle.pbz2 takes a test
 /// process seconds (7 s Release, 20 s under ASan, mostly bz2 and pickle), opening the cache
 /// milliseconds, and the cache answers exactly as the file it comes from (test_cache.cpp). The first
-/// test process that finds no cache, or one older than the file, writes it: under its own name, renamed
-/// into place, so processes running beside it never read half a file. (Written by the tests, not the
-/// build: make ran a build step for it last, after every compile, and the build waited for it.)
+/// test process that finds no cache, one older than the file or one it cannot open (an older cache
+/// format) writes it: under its own name, renamed into place, so processes running beside it never
+/// read half a file. (Written by the tests, not the build: make ran a build step for it last, after
+/// every compile, and the build waited for it.)
 inline const nasbench::NASBench201API& search_fixture_api(const std::string& space) {
   namespace fs = std::filesystem;
   static std::mutex mutex;
@@ -40,13 +41,19 @@ inline const nasbench::NASBench201API& search_fixture_api(const std::string& spa
     const nlohmann::json manifest = nlohmann::json::parse(std::ifstream(search_dir() + "/manifest.json"));
     const std::string source = search_dir() + "/" + manifest[space].get<std::string>();
     const std::string cache = search_dir() + "/" + space + ".cache";
-    std::error_code ec;
-    if (!fs::exists(cache, ec) || fs::last_write_time(cache, ec) < fs::last_write_time(source)) {
+    const auto write = [&] {
       const std::string mine = cache + "." + std::to_string(::getpid());
       nasbench::write_cache(nasbench::create(source, space), mine);
       fs::rename(mine, cache);
+    };
+    std::error_code ec;
+    if (!fs::exists(cache, ec) || fs::last_write_time(cache, ec) < fs::last_write_time(source)) write();
+    try {
+      api = std::make_unique<nasbench::NASBench201API>(nasbench::create(cache, space));
+    } catch (const nasbench::LoadError&) {  // written by an older cache format: write it again
+      write();
+      api = std::make_unique<nasbench::NASBench201API>(nasbench::create(cache, space));
     }
-    api = std::make_unique<nasbench::NASBench201API>(nasbench::create(cache, space));
   }
   return *api;
 }
