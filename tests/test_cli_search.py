@@ -1,7 +1,12 @@
 """`nasbench search` on the search fixtures (tests/fixtures/make_search_fixtures.py): the replayed
 traces through --json, the summary table, --csv, and every bad argument.
 
-Usage: python3 tests/test_cli_search.py PATH/TO/nasbench SEARCH_FIXTURE_DIR
+Usage: python3 tests/test_cli_search.py PATH/TO/nasbench SEARCH_FIXTURE_DIR CACHE_DIR [unittest arguments]
+
+Convert writes `nasbench convert` caches of both fixtures into CACHE_DIR; Replay and Errors search those
+caches (they open in milliseconds), Pickles searches the .pickle.pbz2 files themselves. Without unittest
+arguments every class runs, Convert first. ctest runs them as four tests (tests/CMakeLists.txt): the two
+conversions (a fixture set-up) and Pickles side by side, then Replay and Errors.
 """
 import csv
 import json
@@ -13,8 +18,7 @@ import unittest
 
 from test_cli_benchmark import close  # numbers to 1e-12 relative, the rest exactly
 
-EXE = FX = None
-CACHES = None  # tempfile.TemporaryDirectory holding `nasbench convert` caches of the fixtures (open in ms)
+EXE = FX = CACHES = None  # CACHES: where Convert writes `nasbench convert` caches of the fixtures
 META = ("space", "algo", "dataset", "seed", "time_budget", "hp", "population", "sample_size", "cycles")
 
 
@@ -26,23 +30,14 @@ def run(*args):
 
 
 def data(space, cache=True):
-    """The fixture of `space`; by default its cache (written once by setUpModule), the same benchmark."""
+    """The fixture of `space`; by default its cache (written by Convert), the same benchmark."""
     if cache:
-        return os.path.join(CACHES.name, space + ".cache")
+        path = os.path.join(CACHES, space + ".cache")
+        if not os.path.exists(path):
+            raise AssertionError("no %s: run the Convert tests first (ctest: cli_search:convert_%s)" % (path, space))
+        return path
     with open(os.path.join(FX, "manifest.json")) as f:
         return os.path.join(FX, json.load(f)[space])
-
-
-def setUpModule():
-    global CACHES
-    CACHES = tempfile.TemporaryDirectory()
-    for space in ("tss", "sss"):
-        rc, out, err = run("convert", data(space, cache=False), data(space))
-        assert rc == 0, err
-
-
-def tearDownModule():
-    CACHES.cleanup()
 
 
 def traces():
@@ -50,13 +45,34 @@ def traces():
         return [json.loads(line) for line in f]
 
 
-def args_of(row):
-    out = [data(row["space"]), "--algo", row["algo"], "--dataset", row["dataset"],
+def args_of(row, cache=True):
+    out = [data(row["space"], cache), "--algo", row["algo"], "--dataset", row["dataset"],
            "--time-budget", str(row["time_budget"]), "--hp", row["hp"]]
     if row["algo"] == "rea":
         out += ["--ea-population", str(row["population"]), "--ea-sample-size", str(row["sample_size"]),
                 "--ea-cycles", str(row["cycles"])]
     return out
+
+
+class Convert(unittest.TestCase):
+    """`nasbench convert` of each search fixture: the caches the other classes search."""
+
+    def convert(self, space):
+        os.makedirs(CACHES, exist_ok=True)
+        path = os.path.join(CACHES, space + ".cache")
+        if os.path.exists(path):
+            os.remove(path)
+        rc, out, err = run("convert", data(space, cache=False), path)
+        self.assertEqual(rc, 0, err)
+        rc, out, err = run("search", path, "--algo", "rs", "--dataset", "cifar10", "--time-budget", "100", "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["space"], space)
+
+    def test_tss(self):
+        self.convert("tss")
+
+    def test_sss(self):
+        self.convert("sss")
 
 
 class Replay(unittest.TestCase):
@@ -75,14 +91,6 @@ class Replay(unittest.TestCase):
                         self.assertTrue(close(row[k], got[k]), (args, row["seed"], k))
                 checked += 1
         self.assertGreater(checked, 60)
-
-    def test_the_benchmark_file_itself(self):
-        row = [r for r in traces() if r["space"] == "sss" and r["algo"] == "rea"][0]
-        args = args_of(row)
-        args[0] = data("sss", cache=False)
-        rc, out, err = run("search", *args, "--seed", str(row["seed"]), "--json")
-        self.assertEqual(rc, 0, err)
-        self.assertTrue(close(row["history"], json.loads(out)["history"]))
 
     def test_runs_and_threads(self):
         rows = [r for r in traces() if r["space"] == "sss" and r["algo"] == "rs" and r["dataset"] == "cifar100"
@@ -274,10 +282,25 @@ class Errors(unittest.TestCase):
 
     def test_bad_values_exit_1(self):
         self.check(1, 'unknown hp "90"', data("tss"), "--algo", "rs", "--dataset", "cifar10", "--hp", "90")
-        self.check(1, "size", data("sss", cache=False), "--space", "tss", "--algo", "rs", "--dataset", "cifar10")
         self.check(1, "", os.path.join(FX, "missing.pickle.pbz2"), "--algo", "rs", "--dataset", "cifar10")
 
 
+class Pickles(unittest.TestCase):
+    """The .pickle.pbz2 files themselves, without a cache."""
+
+    def test_the_benchmark_file_itself(self):
+        row = [r for r in traces() if r["space"] == "sss" and r["algo"] == "rea"][0]
+        args = args_of(row, cache=False)
+        rc, out, err = run("search", *args, "--seed", str(row["seed"]), "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(close(row["history"], json.loads(out)["history"]))
+
+    def test_the_wrong_space_exits_1(self):
+        rc, out, err = run("search", data("sss", cache=False), "--space", "tss", "--algo", "rs", "--dataset", "cifar10")
+        self.assertEqual(rc, 1, (out, err))
+        self.assertIn("size", err)
+
+
 if __name__ == "__main__":
-    EXE, FX = sys.argv.pop(1), sys.argv.pop(1)
+    EXE, FX, CACHES = sys.argv.pop(1), sys.argv.pop(1), sys.argv.pop(1)
     unittest.main(verbosity=2)
