@@ -4,7 +4,9 @@
 # (default: the number of cores); one summary line per harness.
 # Usage: bash scripts/fuzz.sh [SECONDS] [--harness NAME] [--seed S]   (SECONDS default 60)
 #        bash scripts/fuzz.sh --smoke   (what CI runs: a fixed number of inputs per harness
-#                                        from seed 1, about a minute each: the same inputs every run)
+#                                        from seed 1, the same inputs every run)
+#        bash scripts/fuzz.sh --build-only   (configure and build, run nothing)
+#        bash scripts/fuzz.sh --smoke --no-build   (run what build/fuzz already has: .ci/run builds it earlier)
 # Exit status: 1 when a harness found something (crash, leak, timeout, OOM:
 # the input is kept in build/fuzz/findings/NAME/), 0 otherwise.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -13,13 +15,16 @@ SECONDS_EACH=60
 ONLY=""
 SEED=""
 SMOKE=0
+BUILD_STEP=1   # 0: --no-build, 2: --build-only
 while [ $# -gt 0 ]; do
   case "$1" in
     --harness) [ $# -ge 2 ] || die "--harness needs a name"; ONLY="$2"; shift 2 ;;
     --harness=*) ONLY="${1#--harness=}"; shift ;;
     --seed) [ $# -ge 2 ] || die "--seed needs a number"; SEED="$2"; shift 2 ;;
     --smoke) SMOKE=1; SEED=1; shift ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --build-only) BUILD_STEP=2; shift ;;
+    --no-build) BUILD_STEP=0; shift ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *[!0-9]*|"") die "unknown argument \"$1\" (usage: scripts/fuzz.sh [SECONDS] [--harness NAME])" ;;
     *) SECONDS_EACH="$1"; shift ;;
   esac
@@ -37,15 +42,22 @@ fuzz_configure() {
     cmake "$BUILD" >&2  # re-probes what fuzz/CMakeLists.txt checks (json/protocol.hpp with clang)
   fi
 }
-timed "fuzz: configure" fuzz_configure
-say "building $BUILD"
-timed "fuzz: build" cmake --build "$BUILD" -j "$JOBS" >&2
+if [ "$BUILD_STEP" != 0 ]; then
+  timed "fuzz: configure${NASBENCH_STAGE_NOTE:-}" fuzz_configure
+  say "building $BUILD"
+  timed "fuzz: build${NASBENCH_STAGE_NOTE:-}" cmake --build "$BUILD" -j "$JOBS" >&2
+  [ "$BUILD_STEP" = 2 ] && exit 0
+elif [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  die "--no-build: nothing built in $BUILD yet (run scripts/fuzz.sh --build-only first)"
+fi
 
 # -max_len per harness: a little above its largest seed (requests and cells are short).
 declare -A MAX_LEN=([fuzz_pickle]=16384 [fuzz_api]=16384 [fuzz_cache]=20480 [fuzz_weights]=16384
                     [fuzz_protocol]=4096 [fuzz_cells]=512)
-HARNESSES=(fuzz_pickle fuzz_api fuzz_cache fuzz_weights fuzz_protocol fuzz_cells)
-# --smoke: inputs per harness, about a minute each on the 2-core machine (deterministic with -seed).
+# Longest first (their --smoke seconds on the 2-core machine: 246, 154, 116, 64, 60, 2), so that
+# JOBS at a time finish together instead of one harness running alone at the end.
+HARNESSES=(fuzz_cache fuzz_cells fuzz_protocol fuzz_api fuzz_pickle fuzz_weights)
+# --smoke: inputs per harness (deterministic with -seed), one to four minutes each on the 2-core machine.
 declare -A SMOKE_RUNS=([fuzz_pickle]=100000 [fuzz_api]=150000 [fuzz_cache]=100000 [fuzz_weights]=3000
                        [fuzz_protocol]=60000 [fuzz_cells]=2000000)
 if [ -n "$ONLY" ]; then
