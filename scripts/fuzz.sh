@@ -57,7 +57,7 @@ declare -A MAX_LEN=([fuzz_pickle]=16384 [fuzz_api]=16384 [fuzz_cache]=20480 [fuz
 # Longest first (their --smoke seconds on the 2-core machine: 246, 154, 116, 64, 60, 2), so that
 # JOBS at a time finish together instead of one harness running alone at the end.
 HARNESSES=(fuzz_cache fuzz_cells fuzz_protocol fuzz_api fuzz_pickle fuzz_weights)
-# --smoke: inputs per harness (deterministic with -seed), one to four minutes each on the 2-core machine.
+# --smoke: inputs per harness (deterministic with -seed), 2 s to 4 minutes each on the 2-core machine.
 declare -A SMOKE_RUNS=([fuzz_pickle]=100000 [fuzz_api]=150000 [fuzz_cache]=100000 [fuzz_weights]=3000
                        [fuzz_protocol]=60000 [fuzz_cells]=2000000)
 if [ -n "$ONLY" ]; then
