@@ -611,9 +611,8 @@ std::string BasicAPI<Real>::show(long long index) const {
       out += detail::join(
                  print_information(h.results, std::nullopt), [](const std::string& s) { return s; }, "\n") +
              "\n";
-      if (semantics_ == Semantics::kNasBench201) out += footer;  // nas_201_api: one per hp
     }
-    if (semantics_ == Semantics::kNats) out += footer;  // nats_bench: one per architecture
+    out += footer;  // one per architecture, after its hps (nas_201_api 2.x and nats_bench alike)
   };
   if (index < 0) {
     // nats_bench v1.8 fails here (it reads the results of index -1); this is what it means to print.
