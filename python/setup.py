@@ -1,7 +1,8 @@
 """pip install --no-build-isolation ./python  (offline, with Debian's setuptools and pybind11).
 
-Builds the same extension as CMake's NASBENCH_BUILD_PYTHON (python/src/module.cpp on
-the headers in ../include), linking libbz2, libzip and zlib; no LibTorch.
+Builds the same package as CMake's NASBENCH_BUILD_PYTHON: the extension nasbench._core
+(python/src/module.cpp on the headers in ../include, linking libbz2, libzip and zlib; no
+LibTorch) and the package's Python modules and stubs (python/nasbench/).
 """
 import os
 import re
@@ -20,22 +21,17 @@ def version():
                     for part in ("MAJOR", "MINOR", "PATCH"))
 
 
-class build_ext_with_stubs(build_ext):
-    """build_ext, and nasbench.pyi beside the extension, so that the wheel carries the stubs."""
-
-    def run(self):
-        super().run()
-        self.copy_file(os.path.join(HERE, "nasbench.pyi"), os.path.join(self.build_lib, "nasbench.pyi"))
-
-
 setup(
     name="nasbench",
     version=version(),
     description="NAS-Bench-201 / NATS-Bench Python APIs (nas_201_api, nats_bench) on nasbench's compact tables",
     license="MIT",
-    ext_modules=[Pybind11Extension("nasbench", [os.path.relpath(os.path.join(HERE, "src", "module.cpp"), HERE)],
+    packages=["nasbench"],
+    package_dir={"nasbench": os.path.relpath(os.path.join(HERE, "nasbench"), HERE)},
+    package_data={"nasbench": ["*.pyi", "py.typed"]},
+    ext_modules=[Pybind11Extension("nasbench._core", [os.path.relpath(os.path.join(HERE, "src", "module.cpp"), HERE)],
                                    include_dirs=[INCLUDE], libraries=["bz2", "zip", "z"], cxx_std=17)],
-    cmdclass={"build_ext": build_ext_with_stubs},
+    cmdclass={"build_ext": build_ext},
     zip_safe=False,
     python_requires=">=3.8",
 )

@@ -376,6 +376,9 @@ struct PyAPI : std::enable_shared_from_this<PyAPI<Real>> {
   nasbench::BasicAPI<Real> api;
   bool own_engine = false;
   bool used_time_is_int = true;  ///< nats_bench / nas_201_api start (and reset) `_used_time` at the int 0
+  /// create(None, ..., fast_mode=True): nats_bench opens its default directory with no file name
+  /// (`filename` is None, the repr says file=None).
+  bool filename_is_none = false;
   /// Calls that run without the GIL (find_best, statistics, show) hold it
   /// shared; calls that change the tables (reload, clear_params,
   /// reset_archive_dir, reset_fast_mode) hold the GIL and it exclusively, so
@@ -424,6 +427,57 @@ std::string path_of(py::handle h) {
   return py::module_::import("os").attr("fsdecode")(h).cast<std::string>();
 }
 
+// ---- the reference APIs' default files (file_path_or_dict=None) ---------------------
+
+/// nats_bench.api_utils.time_string(): "[YYYY-MM-DD HH:MM:SS]" in UTC.
+std::string time_string() {
+  const py::module_ time = py::module_::import("time");
+  return "[" + time.attr("strftime")("%Y-%m-%d %X", time.attr("gmtime")(time.attr("time")())).cast<std::string>() +
+         "]";
+}
+
+/// nats_bench.api_utils.get_torch_home(): $TORCH_HOME, else $HOME/.torch.
+std::string torch_home() {
+  const py::object environ = py::module_::import("os").attr("environ");
+  if (environ.contains("TORCH_HOME")) return environ["TORCH_HOME"].cast<std::string>();
+  if (environ.contains("HOME"))
+    return py::module_::import("os").attr("path").attr("join")(environ["HOME"], ".torch").cast<std::string>();
+  throw py::value_error(
+      "Did not find HOME in os.environ. Please at least setup the path of HOME or TORCH_HOME in the environment.");
+}
+
+/// NASBench201API(None): nas_201_api's $TORCH_HOME/NAS-Bench-201-v1_1-096897.pth (a KeyError
+/// without TORCH_HOME, as os.environ['TORCH_HOME'] raises), announced as nas_201_api does.
+std::string nb201_default_path() {
+  const py::object os = py::module_::import("os");
+  const py::object home = os.attr("environ")["TORCH_HOME"];  // KeyError: 'TORCH_HOME'
+  const std::string path = os.attr("path").attr("join")(home, "NAS-Bench-201-v1_1-096897.pth").cast<std::string>();
+  py::print("Try to use the default NAS-Bench-201 path from " + path + ".");
+  return path;
+}
+
+/// create(None, space, fast_mode): nats_bench's default benchmark of `space` under
+/// get_torch_home(), the `-simple` directory in fast mode and the .pickle.pbz2 file otherwise,
+/// announced as nats_bench announces it (path=None in fast mode, as its message prints it).
+std::string nats_default_path(const py::object& space, bool fast_mode) {
+  std::optional<nasbench::SearchSpace> wanted;
+  if (PyUnicode_Check(space.ptr())) {
+    try {
+      wanted = nasbench::parse_search_space(space.cast<std::string>());
+    } catch (const nasbench::QueryError&) {
+    }
+  }
+  if (!wanted) throw py::value_error("invalid search space : " + py::str(space).cast<std::string>());
+  const bool tss = *wanted == nasbench::SearchSpace::kTopology;
+  const std::string base = tss ? "NATS-tss-v1_0-3ffb9" : "NATS-sss-v1_0-50262";
+  const py::object join = py::module_::import("os").attr("path").attr("join");
+  const std::string path = join(torch_home(), fast_mode ? base + "-simple" : base + ".pickle.pbz2").cast<std::string>();
+  py::print(time_string() + " Try to use the default NATS-Bench (" + (tss ? "topology" : "size") +
+            ") path from fast_mode=" + (fast_mode ? "True" : "False") + " and path=" + (fast_mode ? "None" : path) +
+            ".");
+  return path;
+}
+
 void say_loaded(bool verbose, const std::string& what, const std::string& repr) {
   if (verbose) py::print("nasbench:", what, "->", repr);
 }
@@ -448,6 +502,17 @@ std::shared_ptr<PyAPI<Real>> create_py(const std::string& path, const py::object
   }
   py::gil_scoped_release release;
   return std::make_shared<PyAPI<Real>>(nasbench::open_nats<Real>(path, wanted, fast_mode));
+}
+
+/// create() and NATStopology / NATSsize: file_path_or_dict=None opens nats_bench's default.
+std::shared_ptr<PyAPI<double>> create_or_default(py::handle path, py::object search_space, bool fast_mode,
+                                                 bool verbose) {
+  const bool by_default = path.is_none();
+  const std::string p = by_default ? nats_default_path(search_space, fast_mode) : path_of(path);
+  auto api = create_py<double>(p, search_space, fast_mode);
+  api->filename_is_none = by_default && fast_mode;
+  say_loaded(verbose, p, api->api.repr());
+  return api;
 }
 
 // ---- ArchResults / ResultsCount objects ----------------------------------------------
@@ -596,6 +661,27 @@ py::object state_dict_to_py(const nasbench::NetState* w) {
   return out;
 }
 
+/// A series as Python's ResultsCount holds it: {epoch: value} for the epochs that have one.
+template <typename Real>
+py::dict series_dict(const nasbench::Series<Real>& s) {
+  py::dict d;
+  for (std::size_t e = 0, n = s.extent(); e < n; ++e)
+    if (const std::optional<double> v = s.get(e)) d[py::int_(e)] = py::float_(*v);
+  return d;
+}
+
+/// One field of every eval set as {'set@epoch': value}, set after set.
+template <typename Real>
+py::dict eval_dict(const nasbench::ResultsCount<Real>& r, nasbench::Series<Real> nasbench::EvalSeries<Real>::*field) {
+  py::dict d;
+  for (const auto& [name, es] : r.evals) {
+    const nasbench::Series<Real>& s = es.*field;
+    for (std::size_t e = 0, n = s.extent(); e < n; ++e)
+      if (const std::optional<double> v = s.get(e)) d[py::str(name + "@" + std::to_string(e))] = py::float_(*v);
+  }
+  return d;
+}
+
 template <typename Real>
 void bind_results(py::module_& m, const char* run_name, const char* arch_name) {
   using RH = RunHandle<Real>;
@@ -610,6 +696,35 @@ void bind_results(py::module_& m, const char* run_name, const char* arch_name) {
       .def_property_readonly(
           "flop", [](const RH& r) { return r.get().flop; }, "FLOPs, millions.")
       .def_property_readonly("eval_names", [](const RH& r) { return r.get().eval_names; })
+      // The raw series scripts read directly (nats_bench issue #2: train_acc1es[199]): new dicts
+      // of what the file holds, epoch -> value; the eval ones keyed 'set@epoch', set after set
+      // (the order of the benchmark files).
+      .def_property_readonly("train_acc1es", [](const RH& r) { return series_dict(r.get().train_acc1es); })
+      // train_acc5es: None where the run holds none (the files' None; an empty dict, which no trained
+      // run has, reads as None too). eval_times: {} for both (NAS-Bench-201 v1.0 files have None
+      // and {} there; the tables do not keep the difference).
+      .def_property_readonly("train_acc5es",
+                             [](const RH& r) -> py::object {
+                               const auto& s = r.get().train_acc5es;
+                               return s.count() ? py::object(series_dict(s)) : py::object(py::none());
+                             })
+      .def_property_readonly("train_losses", [](const RH& r) { return series_dict(r.get().train_losses); })
+      .def_property_readonly("train_times",
+                             [](const RH& r) -> py::object {
+                               const auto& t = r.get().train_times;
+                               return t ? py::object(series_dict(*t)) : py::object(py::none());
+                             })
+      .def_property_readonly(
+          "eval_acc1es", [](const RH& r) { return eval_dict(r.get(), &nasbench::EvalSeries<Real>::acc1es); })
+      .def_property_readonly(
+          "eval_losses", [](const RH& r) { return eval_dict(r.get(), &nasbench::EvalSeries<Real>::losses); })
+      .def_property_readonly(
+          "eval_times", [](const RH& r) { return eval_dict(r.get(), &nasbench::EvalSeries<Real>::times); })
+      .def_property_readonly("latency",
+                             [](const RH& r) -> py::object {
+                               const auto& l = r.get().latency;
+                               return l ? py::object(py::cast(*l)) : py::object(py::none());
+                             })
       .def(
           "get_train",
           [](const RH& r, py::object iepoch) {
@@ -847,7 +962,12 @@ py::class_<PyAPI<Real>, std::shared_ptr<PyAPI<Real>>> bind_api(py::module_& m, c
           "__iter__",
           [](const P& p) { return py::make_iterator(p.api.meta_archs().begin(), p.api.meta_archs().end()); },
           py::keep_alive<0, 1>())
-      .def("__repr__", [](const P& p) { return p.api.repr(); })
+      .def("__repr__",
+           [](const P& p) {
+             std::string r = p.api.repr();  // ..., file=NAME)
+             if (p.filename_is_none) r = r.substr(0, r.size() - p.api.filename().size() - 1) + "None)";
+             return r;
+           })
       .def(
           "arch", [](const P& p, py::handle index) { return p.api.arch(to_long_long(index, "index")); },
           "index"_a, "The architecture string of `index`.")
@@ -1144,6 +1264,14 @@ py::class_<PyAPI<Real>, std::shared_ptr<PyAPI<Real>>> bind_api(py::module_& m, c
           },
           "arch"_a, "hp"_a = "12")
       .def(
+          "query_by_arch",
+          [](const P& p, py::handle arch, py::handle hp) -> py::object {
+            const auto s = p.api.query_info_str_by_arch(arch_of(arch, "arch"), hp_of(hp));
+            return s ? py::object(py::str(*s)) : py::object(py::none());
+          },
+          "arch"_a, "hp"_a,
+          "query_info_str_by_arch(arch, hp): the reference APIs' name from NAS-Bench-201 v1.0 (hp required).")
+      .def(
           "clear_params",
           [](P& p, py::handle index, py::handle hp) {
             std::optional<Hp> h;
@@ -1167,7 +1295,11 @@ py::class_<PyAPI<Real>, std::shared_ptr<PyAPI<Real>>> bind_api(py::module_& m, c
       .def_property_readonly(
           "class_name", [](const P& p) { return p.api.class_name(); },
           "NASBench201API, NATStopology or NATSsize: whose semantics the answers follow.")
-      .def_property_readonly("filename", [](const P& p) { return p.api.filename(); })
+      .def_property_readonly("filename",
+                             [](const P& p) -> py::object {
+                               if (p.filename_is_none) return py::none();
+                               return py::str(p.api.filename());
+                             })
       .def(
           "reset_archive_dir",
           [](P& p, const std::string& d) {
@@ -1228,7 +1360,7 @@ py::class_<PyAPI<Real>, std::shared_ptr<PyAPI<Real>>> bind_api(py::module_& m, c
 
 #include "search_bindings.hpp"  // nasbench.search (uses PyAPI and the argument helpers above)
 
-PYBIND11_MODULE(nasbench, m) {
+PYBIND11_MODULE(_core, m) {
   m.doc() =
       "nasbench: the NAS-Bench-201 / NATS-Bench Python APIs (nas_201_api, nats_bench) on nasbench's compact "
       "tables.\n"
@@ -1261,26 +1393,28 @@ PYBIND11_MODULE(nasbench, m) {
                   "The benchmark with float32 tables (nasbench.load(..., float32=True)).");
 
   cls.def(py::init([](py::handle path, bool verbose) {
-            const std::string p = path_of(path);
+            const std::string p = path.is_none() ? nb201_default_path() : path_of(path);
             auto api = load_py<double>(p, {});
             say_loaded(verbose, p, api->api.repr());
             return api;
           }),
-          "file_path_or_cache"_a, "verbose"_a = false,
+          "file_path_or_cache"_a = py::none(), "verbose"_a = false,
           "Loads a NAS-Bench-201 .pth, a NATS-Bench file or directory, or a nasbench cache (the GIL is "
-          "released).");
+          "released). None: nas_201_api's default, $TORCH_HOME/NAS-Bench-201-v1_1-096897.pth.");
 
+  // nats_bench's NATStopology(file_path_or_dict, fast_mode, verbose) and NATSsize(...) are Python
+  // subclasses (nasbench/api_topology.py, api_size.py) that construct through this.
+  cls.def(py::init(&create_or_default),
+          "file_path_or_dict"_a, "search_space"_a, "fast_mode"_a, "verbose"_a,
+          "What create(file_path_or_dict, search_space, fast_mode, verbose) opens (nats_bench's NATStopology "
+          "and NATSsize construct through it).");
   m.def(
       "create",
-      [](py::handle path, py::object search_space, bool fast_mode, bool verbose) {
-        const std::string p = path_of(path);
-        auto api = create_py<double>(p, search_space, fast_mode);
-        say_loaded(verbose, p, api->api.repr());
-        return api;
-      },
-      "file_path_or_dict"_a, "search_space"_a, "fast_mode"_a = false, "verbose"_a = false,
+      &create_or_default, "file_path_or_dict"_a, "search_space"_a, "fast_mode"_a = false, "verbose"_a = false,
       "nats_bench.create: the API of search_space ('tss'/'topology', 'sss'/'size'; None: whichever the file "
-      "holds). fast_mode=True reads a directory's architecture files on first use.");
+      "holds). fast_mode=True reads a directory's architecture files on first use. file_path_or_dict=None: "
+      "nats_bench's default under $TORCH_HOME (else ~/.torch): NATS-tss-v1_0-3ffb9.pickle.pbz2, or the "
+      "NATS-tss-v1_0-3ffb9-simple directory in fast mode (sss: NATS-sss-v1_0-50262).");
   const auto write_cache = [](const auto& p, py::handle path) {
     const std::string out = path_of(path);
     py::gil_scoped_release release;

@@ -302,7 +302,9 @@ void bind_search(py::module_& m) {
   bind_search_functions<double>(s);
   bind_search_functions<float>(s);
   s.attr("ALGORITHMS") = py::make_tuple("rs", "rea", "reinforce", "bohb");
-  // `import nasbench.search` and `from nasbench.search import ...` find it.
+  // `import nasbench.search` and `from nasbench.search import ...` find it (the package's
+  // __init__.py imports this module first).
+  s.attr("__name__") = "nasbench.search";
   py::module_::import("sys").attr("modules")["nasbench.search"] = s;
 }
 

@@ -203,7 +203,7 @@ def test_misuse_raises_cleanly(tiny):
     with pytest.raises(TypeError):
         api.statistics("cifar10")  # hp is required, as in Python
     with pytest.raises(TypeError):
-        nasbench.NASBench201API(None)
+        nasbench.NASBench201API(1)  # None opens nas_201_api's default (test_reference_layout.py)
     with pytest.raises(TypeError):
         nasbench.load(tiny, hps="200")  # a str is not a list of names
     # hp as an int, an index as an architecture string (nasbench accepts both)

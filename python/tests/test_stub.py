@@ -1,12 +1,14 @@
-"""python/nasbench.pyi describes what the module binds: the same public names,
-the same methods and the same argument names (help() shows the docstrings)."""
+"""python/nasbench/_core.pyi describes what the compiled module binds: the same public names,
+the same methods and the same argument names (help() shows the docstrings); the package
+re-exports every one of them."""
 import ast
 import os
 import re
 
 import nasbench
+from nasbench import _core
 
-STUB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "nasbench.pyi")
+STUB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "nasbench", "_core.pyi")
 
 
 def stub_tree():
@@ -21,17 +23,24 @@ def public(names):
 def test_stub_names_match_the_module():
     tree = stub_tree()
     top = {n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
-    module = {n for n in dir(nasbench) if not n.startswith("_")}
+    module = {n for n in dir(_core) if not n.startswith("_")}
     assert top == module
+
+
+def test_the_package_re_exports_the_compiled_module():
+    # create is the package's: it returns a NATStopology / NATSsize, as nats_bench's does
+    for name in (n for n in dir(_core) if not n.startswith("_") and n != "create"):
+        assert getattr(nasbench, name) is getattr(_core, name), name
+    assert nasbench.create is not _core.create and nasbench.create.__doc__
 
 
 def test_stub_methods_and_arguments_match():
     for node in stub_tree().body:
         if not isinstance(node, ast.ClassDef) or node.name.endswith("Float") or node.name == "search":
             continue
-        if issubclass(getattr(nasbench, node.name), BaseException):
+        if issubclass(getattr(_core, node.name), BaseException):
             continue
-        cls = getattr(nasbench, node.name)
+        cls = getattr(_core, node.name)
         stub_methods = {f.name: f for f in node.body if isinstance(f, ast.FunctionDef)}
         bound = {n for n in dir(cls) if not n.startswith("_")}
         stub_public = {n for n in stub_methods if not n.startswith("_")} | {

@@ -35,6 +35,14 @@ class ResultsCount:
     params: float
     flop: float
     eval_names: List[str]
+    train_acc1es: Dict[int, float]  # epoch -> value, as the file stores them (a new dict each read)
+    train_acc5es: Optional[Dict[int, float]]  # None where the file has None (or an empty dict)
+    train_losses: Dict[int, float]
+    train_times: Optional[Dict[int, float]]
+    eval_acc1es: Dict[str, float]  # 'x-valid@0', ...: each set's epochs, set after set
+    eval_losses: Dict[str, float]
+    eval_times: Dict[str, float]  # {} where the file has None or {}
+    latency: Optional[List[float]]
     def get_train(self, iepoch: Optional[int] = None) -> Dict[str, Any]: ...
     def get_eval(self, name: str, iepoch: Optional[int] = None) -> Dict[str, Any]: ...
     def get_times(self) -> Dict[str, Optional[float]]: ...
@@ -78,7 +86,8 @@ class NASBench201API:
     """The benchmark: nas_201_api's NASBench201API for a .pth, nats_bench's NATStopology /
     NATSsize for a NATS-Bench file or directory (see class_name); a nasbench cache keeps
     the semantics it was written from."""
-    def __init__(self, file_path_or_cache: PathLike, verbose: bool = False) -> None: ...
+    def __init__(self, file_path_or_cache: Optional[PathLike] = None, verbose: bool = False) -> None:
+        """None: nas_201_api's default file, $TORCH_HOME/NAS-Bench-201-v1_1-096897.pth."""
     def __len__(self) -> int: ...
     def __getitem__(self, index: int) -> str: ...
     def __iter__(self) -> Iterator[str]: ...
@@ -129,6 +138,8 @@ class NASBench201API:
     def get_unique_str(self, index: Arch) -> str: ...
     def show(self, index: int = -1) -> None: ...
     def query_info_str_by_arch(self, arch: Arch, hp: Hp = "12") -> Optional[str]: ...
+    def query_by_arch(self, arch: Arch, hp: Hp) -> Optional[str]:
+        """query_info_str_by_arch(arch, hp), the old name (hp required)."""
     def clear_params(self, index: Arch, hp: Optional[Hp] = None) -> None: ...
     @property
     def avaliable_hps(self) -> List[str]: ...
@@ -162,9 +173,10 @@ class NASBench201APIFloat(NASBench201API):
     """The benchmark with float32 tables (load(..., float32=True)); not a subclass at run time."""
     def query_meta_info_by_index(self, arch_index: Arch, hp: Hp = "12") -> ArchResultsFloat: ...
 
-def create(file_path_or_dict: PathLike, search_space: Optional[str], fast_mode: bool = False,
+def create(file_path_or_dict: Optional[PathLike], search_space: Optional[str], fast_mode: bool = False,
            verbose: bool = False) -> NASBench201API:
-    """nats_bench.create: search_space 'tss'/'topology' or 'sss'/'size' (None: whichever the file holds)."""
+    """nats_bench.create: search_space 'tss'/'topology' or 'sss'/'size' (None: whichever the file holds).
+    file_path_or_dict=None: nats_bench's default file (or -simple directory in fast mode) under $TORCH_HOME."""
 
 def load(path: PathLike, hps: Optional[List[Hp]] = None, datasets: Optional[List[str]] = None,
          final_epoch_only: bool = False, float32: bool = False) -> Union[NASBench201API, NASBench201APIFloat]:
