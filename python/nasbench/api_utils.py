@@ -13,7 +13,7 @@ import os
 import pickle
 import time
 
-from ._core import ArchResults, NASBench201API, ResultsCount
+from ._core import ArchResults, NASBench201API, ResultsCount, _remap_dataset_set_names
 
 __all__ = ["PICKLE_EXT", "mean", "time_string", "reset_file_system", "get_file_system", "get_torch_home",
            "nats_is_dir", "nats_is_file", "pickle_save", "pickle_load", "remap_dataset_set_names",
@@ -102,12 +102,8 @@ def remap_dataset_set_names(dataset, metric_on_set, verbose=False):
     if verbose:
         print("Call internal function _remap_dataset_set_names with dataset={:} and metric_on_set={:}".format(
             dataset, metric_on_set))
-    if dataset == "cifar10" and metric_on_set == "valid":
-        dataset, metric_on_set = "cifar10-valid", "x-valid"
-    elif dataset == "cifar10" and metric_on_set == "test":
-        metric_on_set = "ori-test"
-    elif dataset in ("cifar100", "ImageNet16-120") and metric_on_set in ("valid", "test"):
-        metric_on_set = "x-" + metric_on_set
+    if isinstance(dataset, str) and isinstance(metric_on_set, str):  # other values match no rule
+        dataset, metric_on_set = _remap_dataset_set_names(dataset, metric_on_set)
     if verbose:
         print("  return dataset={:} and metric_on_set={:}".format(dataset, metric_on_set))
     return dataset, metric_on_set

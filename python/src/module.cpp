@@ -429,21 +429,10 @@ std::string path_of(py::handle h) {
 
 // ---- the reference APIs' default files (file_path_or_dict=None) ---------------------
 
-/// nats_bench.api_utils.time_string(): "[YYYY-MM-DD HH:MM:SS]" in UTC.
-std::string time_string() {
-  const py::module_ time = py::module_::import("time");
-  return "[" + time.attr("strftime")("%Y-%m-%d %X", time.attr("gmtime")(time.attr("time")())).cast<std::string>() +
-         "]";
-}
-
-/// nats_bench.api_utils.get_torch_home(): $TORCH_HOME, else $HOME/.torch.
-std::string torch_home() {
-  const py::object environ = py::module_::import("os").attr("environ");
-  if (environ.contains("TORCH_HOME")) return environ["TORCH_HOME"].cast<std::string>();
-  if (environ.contains("HOME"))
-    return py::module_::import("os").attr("path").attr("join")(environ["HOME"], ".torch").cast<std::string>();
-  throw py::value_error(
-      "Did not find HOME in os.environ. Please at least setup the path of HOME or TORCH_HOME in the environment.");
+/// nasbench.api_utils.time_string() and get_torch_home() (the package's Python, written once):
+/// nats_bench's message prefix and where its default files are looked for.
+std::string api_utils(const char* name) {
+  return py::module_::import("nasbench.api_utils").attr(name)().cast<std::string>();
 }
 
 /// NASBench201API(None): nas_201_api's $TORCH_HOME/NAS-Bench-201-v1_1-096897.pth (a KeyError
@@ -471,8 +460,9 @@ std::string nats_default_path(const py::object& space, bool fast_mode) {
   const bool tss = *wanted == nasbench::SearchSpace::kTopology;
   const std::string base = tss ? "NATS-tss-v1_0-3ffb9" : "NATS-sss-v1_0-50262";
   const py::object join = py::module_::import("os").attr("path").attr("join");
-  const std::string path = join(torch_home(), fast_mode ? base + "-simple" : base + ".pickle.pbz2").cast<std::string>();
-  py::print(time_string() + " Try to use the default NATS-Bench (" + (tss ? "topology" : "size") +
+  const std::string path =
+      join(api_utils("get_torch_home"), fast_mode ? base + "-simple" : base + ".pickle.pbz2").cast<std::string>();
+  py::print(api_utils("time_string") + " Try to use the default NATS-Bench (" + (tss ? "topology" : "size") +
             ") path from fast_mode=" + (fast_mode ? "True" : "False") + " and path=" + (fast_mode ? "None" : path) +
             ".");
   return path;
@@ -1370,6 +1360,11 @@ PYBIND11_MODULE(_core, m) {
                           std::to_string(NASBENCH_VERSION_MINOR) + "." +
                           std::to_string(NASBENCH_VERSION_PATCH);
   make_exceptions(m);
+  m.def(
+      "_remap_dataset_set_names",
+      [](const std::string& dataset, const std::string& set) { return nasbench::remap_dataset_set_names(dataset, set); },
+      "dataset"_a, "metric_on_set"_a,
+      "Internal (nasbench.api_utils.remap_dataset_set_names): the (dataset, set) find_best reads.");
   m.def(
       "_random_transfer",
       [](py::object mode) {

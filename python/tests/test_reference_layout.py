@@ -146,3 +146,20 @@ def test_results_count_raw_series_are_the_files(bench_dir, nats_dir):
     run = nasbench.NASBench201API(os.path.join(nats_dir, "tss_dir")).query_by_index(284, "cifar10", hp="200")
     first = next(iter(run.values()))
     assert first.train_acc1es[199] == first.get_train(199)["accuracy"]  # nats_bench issue #2
+
+
+def test_remap_dataset_set_names_is_find_bests(bench_dir, capsys):
+    from nasbench.api_utils import remap_dataset_set_names as remap
+    cases = {("cifar10", "valid"): ("cifar10-valid", "x-valid"), ("cifar10", "test"): ("cifar10", "ori-test"),
+             ("cifar100", "valid"): ("cifar100", "x-valid"), ("ImageNet16-120", "test"): ("ImageNet16-120", "x-test"),
+             ("cifar10-valid", "x-valid"): ("cifar10-valid", "x-valid"), ("cifar100", "train"): ("cifar100", "train"),
+             ("cifar10", 7): ("cifar10", 7), (None, "valid"): (None, "valid")}
+    for args, want in cases.items():
+        assert remap(*args) == want, args
+    assert capsys.readouterr().out == ""
+    remap("cifar10", "test", verbose=True)
+    assert capsys.readouterr().out == ("Call internal function _remap_dataset_set_names with dataset=cifar10 and "
+                                       "metric_on_set=test\n  return dataset=cifar10 and metric_on_set=ori-test\n")
+    api = nasbench.NASBench201API(os.path.join(bench_dir, "tiny.pth"))
+    for dataset, setname in (("cifar10", "valid"), ("cifar100", "test")):
+        assert api.find_best(dataset, setname, hp="200") == api.find_best(*remap(dataset, setname), hp="200")
