@@ -29,10 +29,15 @@ def run(*args):
     return p.returncode, p.stdout, p.stderr
 
 
+def cache_of(space):
+    """Where Convert writes the cache of `space`."""
+    return os.path.join(CACHES, space + ".cache")
+
+
 def data(space, cache=True):
     """The fixture of `space`; by default its cache (written by Convert), the same benchmark."""
     if cache:
-        path = os.path.join(CACHES, space + ".cache")
+        path = cache_of(space)
         if not os.path.exists(path):
             raise AssertionError("no %s: run the Convert tests first (ctest: cli_search:convert_%s)" % (path, space))
         return path
@@ -59,7 +64,7 @@ class Convert(unittest.TestCase):
 
     def convert(self, space):
         os.makedirs(CACHES, exist_ok=True)
-        path = os.path.join(CACHES, space + ".cache")
+        path = cache_of(space)
         if os.path.exists(path):
             os.remove(path)
         rc, out, err = run("convert", data(space, cache=False), path)
@@ -250,11 +255,15 @@ class Replay(unittest.TestCase):
         self.assertIn("n/a (no full schedule)", out)
 
 
-class Errors(unittest.TestCase):
+class SearchExits(unittest.TestCase):
     def check(self, rc_wanted, message, *args):
+        """`nasbench search ARGS` exits with rc_wanted and says `message` on stderr."""
         rc, out, err = run("search", *args)
         self.assertEqual(rc, rc_wanted, (args, out, err))
         self.assertIn(message, err)
+
+
+class Errors(SearchExits):
 
     def test_bad_arguments_exit_2(self):
         f = data("tss")
@@ -285,7 +294,7 @@ class Errors(unittest.TestCase):
         self.check(1, "", os.path.join(FX, "missing.pickle.pbz2"), "--algo", "rs", "--dataset", "cifar10")
 
 
-class Pickles(unittest.TestCase):
+class Pickles(SearchExits):
     """The .pickle.pbz2 files themselves, without a cache."""
 
     def test_the_benchmark_file_itself(self):
@@ -296,9 +305,7 @@ class Pickles(unittest.TestCase):
         self.assertTrue(close(row["history"], json.loads(out)["history"]))
 
     def test_the_wrong_space_exits_1(self):
-        rc, out, err = run("search", data("sss", cache=False), "--space", "tss", "--algo", "rs", "--dataset", "cifar10")
-        self.assertEqual(rc, 1, (out, err))
-        self.assertIn("size", err)
+        self.check(1, "size", data("sss", cache=False), "--space", "tss", "--algo", "rs", "--dataset", "cifar10")
 
 
 if __name__ == "__main__":
